@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Builds the `chorus` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('chorus')
+    .description('Chorus: a peer-to-peer state mesh for home automation and controllers')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    console.error(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
+}

@@ -1,0 +1,33 @@
+/** Stable error codes; each names one rule that an input broke. Append, never renumber. */
+export const ErrorCode = {
+  InvalidObjectId: 'CHORUS_INVALID_OBJECT_ID',
+  InvalidNodeId: 'CHORUS_INVALID_NODE_ID',
+  InvalidFieldName: 'CHORUS_INVALID_FIELD_NAME',
+  InvalidFields: 'CHORUS_INVALID_FIELDS',
+  NotJson: 'CHORUS_VALUE_NOT_JSON',
+  TooDeep: 'CHORUS_VALUE_TOO_DEEP',
+  TooLarge: 'CHORUS_VALUE_TOO_LARGE',
+  ClockDrift: 'CHORUS_CLOCK_DRIFT',
+  MalformedRecord: 'CHORUS_MALFORMED_RECORD',
+  InvalidConfig: 'CHORUS_INVALID_CONFIG',
+  MalformedMessage: 'CHORUS_MALFORMED_MESSAGE',
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error carrying a stable machine-readable code and a message naming what was wrong. */
+export class ChorusError extends Error {
+  override readonly name = 'ChorusError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True when `e` is a ChorusError, optionally with the given code. */
+export function isChorusError(e: unknown, code?: ErrorCode): e is ChorusError {
+  return e instanceof ChorusError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,454 @@
+import type { Clock } from '../core/clock.ts';
+import { ChorusError, ErrorCode, isChorusError } from '../core/errors.ts';
+import { HybridClock, type Timestamp } from '../core/hlc.ts';
+import { isNodeId, parseObjectId, type NodeId, type ObjectId } from '../core/ids.ts';
+import { measureJson, type Json, type JsonLimits } from '../core/json.ts';
+import { ChangeSet, type ObjectChange } from './changes.ts';
+import { resolveStoreOptions, UNLIMITED_BATCH, type BatchLimits, type StoreOptions } from './limits.ts';
+import { OriginLog } from './origin-log.ts';
+import { assertFieldName, checkRecord, compareRecords, OBJECT_FIELD, recordBytes, TOMBSTONE, type StoreRecord } from './record.ts';
+
+/** `{ origin: highest seq held without gaps }`. */
+export type Digest = Record<string, number>;
+
+/** A claim that a batch holds every live record of `origin` with seq in (from, to]. */
+export interface Cover {
+  readonly origin: NodeId;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What `deltasFor` returns: records in seq order per origin, and the ranges they complete. */
+export interface DeltaBatch {
+  readonly records: StoreRecord[];
+  readonly covers: Cover[];
+  /** False when the batch was cut by its limits and another round is needed. */
+  readonly complete: boolean;
+}
+
+/** What a local write or a merge did. */
+export interface WriteResult {
+  /** Records to replicate (local writes) or that were applied (merges). */
+  readonly records: StoreRecord[];
+  /** Visible changes, one entry per object touched. */
+  readonly changes: ObjectChange[];
+}
+
+/** Outcome of a merge, with counts for metrics. */
+export interface MergeResult extends WriteResult {
+  /** Records that lost to what was already held (duplicates and superseded writes). */
+  readonly superseded: number;
+  /** Records refused, by error code. */
+  readonly rejected: Partial<Record<ErrorCode, number>>;
+}
+
+/** One snapshot chunk: whole objects in id order and the cursor to resume after them. */
+export interface SnapshotChunk {
+  readonly records: StoreRecord[];
+  /** The last object id included, or null when the snapshot is finished. */
+  readonly cursor: string | null;
+}
+
+/** Counters describing a replica's contents. */
+export interface StoreStats {
+  readonly objects: number;
+  readonly liveFields: number;
+  readonly tombstones: number;
+  readonly encodedBytes: number;
+}
+
+interface Entry {
+  readonly rec: StoreRecord;
+  readonly bytes: number;
+}
+
+interface ObjState {
+  obj: Entry | undefined;
+  readonly fields: Map<string, Entry>;
+  visibleFields: number;
+}
+
+/** Constructor arguments of a Store. */
+export interface StoreInit {
+  readonly nodeId: NodeId;
+  readonly clock: Clock;
+  readonly options?: Partial<StoreOptions>;
+}
+
+/**
+ * A replica of the shared objects. Each top-level field is a last-writer-wins register; an
+ * object-level record (reset or delete) clears every field record older than it.
+ *
+ * Invariants:
+ * 1. Every record held wins its register: a field record beats its object's object-level
+ *    record; at most one record per (object, field). Superseded records are dropped at once,
+ *    so the state grows with live fields, never with the number of writes.
+ * 2. Every held record is in its origin's log under its seq, and nowhere else.
+ * 3. An object is visible when it has a visible field or its object-level record is a reset.
+ * 4. Counters (`stats`) equal what a full scan would count.
+ */
+export class Store {
+  readonly nodeId: NodeId;
+  readonly hlc: HybridClock;
+  readonly options: StoreOptions;
+  private readonly limits: JsonLimits;
+  private readonly objects = new Map<ObjectId, ObjState>();
+  private readonly logs = new Map<NodeId, OriginLog<Entry>>();
+  private readonly tombstones = new Set<Entry>();
+  private sortedIds: ObjectId[] | null = null;
+  private visibleObjects = 0;
+  private liveFields = 0;
+  private bytes = 0;
+  private readonly rejectedTotals: Partial<Record<ErrorCode, number>> = {};
+
+  constructor(init: StoreInit) {
+    if (!isNodeId(init.nodeId)) throw new ChorusError(ErrorCode.InvalidNodeId, `store node id ${JSON.stringify(init.nodeId)} is not a node id`);
+    this.nodeId = init.nodeId;
+    this.options = resolveStoreOptions(init.options);
+    this.hlc = new HybridClock(init.clock, this.options.maxDriftMs);
+    this.limits = { maxDepth: this.options.maxDepth, maxBytes: this.options.maxFieldBytes };
+  }
+
+  // ---- local writes -------------------------------------------------------------------
+
+  /** Replaces an object with exactly `fields`, creating it if needed. */
+  put(id: string, fields: unknown): WriteResult {
+    const oid = parseObjectId(id);
+    const sizes = this.checkFields(fields, true);
+    const ts = this.hlc.now();
+    const recs: StoreRecord[] = [this.stamp(oid, OBJECT_FIELD, null, ts)];
+    for (const [name, value] of Object.entries(fields as Record<string, Json>)) recs.push(this.stamp(oid, name, value, ts));
+    return this.applyLocal(recs, [1, ...sizes]);
+  }
+
+  /** Writes the given fields, leaving the others as they are. */
+  patch(id: string, fields: unknown): WriteResult {
+    const oid = parseObjectId(id);
+    const sizes = this.checkFields(fields, false);
+    const ts = this.hlc.now();
+    const recs = Object.entries(fields as Record<string, Json>).map(([name, value]) => this.stamp(oid, name, value, ts));
+    return this.applyLocal(recs, sizes);
+  }
+
+  /** Deletes one field of an object. */
+  deleteField(id: string, field: string): WriteResult {
+    const oid = parseObjectId(id);
+    assertFieldName(field);
+    return this.applyLocal([this.stamp(oid, field, TOMBSTONE, this.hlc.now())], [1]);
+  }
+
+  /** Deletes an object and all its fields. */
+  deleteObject(id: string): WriteResult {
+    const oid = parseObjectId(id);
+    return this.applyLocal([this.stamp(oid, OBJECT_FIELD, TOMBSTONE, this.hlc.now())], [1]);
+  }
+
+  private checkFields(fields: unknown, allowEmpty: boolean): number[] {
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new ChorusError(ErrorCode.InvalidFields, `fields must be a JSON object, got ${Array.isArray(fields) ? 'an array' : fields === null ? 'null' : typeof fields}`);
+    }
+    const entries = Object.entries(fields);
+    if (!allowEmpty && entries.length === 0) throw new ChorusError(ErrorCode.InvalidFields, 'a patch needs at least one field');
+    return entries.map(([name, value]) => {
+      assertFieldName(name);
+      return measureJson(value, this.limits, `field "${name}"`);
+    });
+  }
+
+  private stamp(objectId: ObjectId, field: string, value: Json | typeof TOMBSTONE, ts: Timestamp): StoreRecord {
+    const log = this.log(this.nodeId);
+    const seq = log.watermark + 1;
+    log.note(seq);
+    return { objectId, field, value, ts, origin: this.nodeId, seq };
+  }
+
+  private applyLocal(recs: StoreRecord[], valueSizes: number[]): WriteResult {
+    const changes = new ChangeSet();
+    recs.forEach((r, i) => this.apply(r, recordBytes(r.objectId, r.field, valueSizes[i] ?? 1), changes));
+    return { records: recs, changes: changes.list() };
+  }
+
+  // ---- merging ------------------------------------------------------------------------
+
+  /**
+   * Applies records from a peer or from storage. Malformed records and records stamped too far
+   * ahead are dropped and counted; the rest are applied. `covers` (from a DeltaBatch) lets the
+   * digest advance past superseded records the sender no longer holds.
+   */
+  merge(records: readonly unknown[], covers: readonly Cover[] = []): MergeResult {
+    const changes = new ChangeSet();
+    const applied: StoreRecord[] = [];
+    const rejected: Partial<Record<ErrorCode, number>> = {};
+    const firstRejected = new Map<string, number>();
+    let superseded = 0;
+    for (const input of records) {
+      let bytes: number;
+      try {
+        bytes = checkRecord(input, this.limits);
+        const r = input as StoreRecord;
+        if (this.hlc.tooFarAhead(r.ts)) throw new ChorusError(ErrorCode.ClockDrift, `record ${r.origin}:${r.seq} is stamped ${r.ts.ms}, too far ahead`);
+      } catch (e) {
+        if (!isChorusError(e)) throw e;
+        rejected[e.code] = (rejected[e.code] ?? 0) + 1;
+        this.rejectedTotals[e.code] = (this.rejectedTotals[e.code] ?? 0) + 1;
+        const r = input as Partial<StoreRecord> | null;
+        if (r && isNodeId(r.origin) && Number.isSafeInteger(r.seq)) {
+          const prev = firstRejected.get(r.origin);
+          if (prev === undefined || (r.seq as number) < prev) firstRejected.set(r.origin, r.seq as number);
+        }
+        continue;
+      }
+      const r = input as StoreRecord;
+      this.hlc.receive(r.ts);
+      this.log(r.origin).note(r.seq);
+      if (this.apply(r, bytes, changes)) applied.push(r);
+      else superseded++;
+    }
+    for (const c of covers) {
+      if (!isNodeId(c.origin) || !Number.isSafeInteger(c.from) || !Number.isSafeInteger(c.to) || c.from < 0) continue;
+      // Never claim past a record we refused: the sender still holds it.
+      const cap = firstRejected.get(c.origin);
+      this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1));
+    }
+    return { records: applied, changes: changes.list(), superseded, rejected };
+  }
+
+  /** Installs `r` if it wins its register; returns whether it did. */
+  private apply(r: StoreRecord, bytes: number, changes: ChangeSet): boolean {
+    let o = this.objects.get(r.objectId);
+    if (o === undefined) {
+      o = { obj: undefined, fields: new Map(), visibleFields: 0 };
+      this.objects.set(r.objectId, o);
+      this.sortedIds = null;
+    }
+    const wasVisible = isVisible(o);
+    const entry: Entry = { rec: r, bytes };
+    if (r.field === OBJECT_FIELD) {
+      if (o.obj !== undefined && compareRecords(r, o.obj.rec) <= 0) return this.dropIfEmpty(r.objectId, o, false);
+      if (o.obj !== undefined) this.unhold(o.obj);
+      o.obj = entry;
+      this.hold(entry);
+      for (const [name, f] of o.fields) {
+        if (compareRecords(f.rec, r) > 0) continue;
+        o.fields.delete(name);
+        this.unhold(f);
+        if (f.rec.value !== TOMBSTONE) {
+          o.visibleFields--;
+          changes.removed(r, name);
+        }
+      }
+    } else {
+      if (o.obj !== undefined && compareRecords(r, o.obj.rec) <= 0) return this.dropIfEmpty(r.objectId, o, false);
+      const old = o.fields.get(r.field);
+      if (old !== undefined && compareRecords(r, old.rec) <= 0) return false;
+      if (old !== undefined) {
+        this.unhold(old);
+        if (old.rec.value !== TOMBSTONE) o.visibleFields--;
+      }
+      o.fields.set(r.field, entry);
+      this.hold(entry);
+      if (r.value !== TOMBSTONE) {
+        o.visibleFields++;
+        changes.set(r, r.field, r.value);
+      } else if (old !== undefined && old.rec.value !== TOMBSTONE) changes.removed(r, r.field);
+    }
+    const nowVisible = isVisible(o);
+    if (nowVisible !== wasVisible) {
+      this.visibleObjects += nowVisible ? 1 : -1;
+      changes.visibility(r, nowVisible);
+    }
+    return true;
+  }
+
+  private dropIfEmpty(id: ObjectId, o: ObjState, result: boolean): boolean {
+    if (o.obj === undefined && o.fields.size === 0) this.objects.delete(id);
+    return result;
+  }
+
+  private hold(e: Entry): void {
+    this.log(e.rec.origin).add(e.rec.seq, e);
+    this.bytes += e.bytes;
+    if (e.rec.value === TOMBSTONE) this.tombstones.add(e);
+    else if (e.rec.field !== OBJECT_FIELD) this.liveFields++;
+  }
+
+  private unhold(e: Entry): void {
+    this.log(e.rec.origin).remove(e.rec.seq);
+    this.bytes -= e.bytes;
+    if (e.rec.value === TOMBSTONE) this.tombstones.delete(e);
+    else if (e.rec.field !== OBJECT_FIELD) this.liveFields--;
+  }
+
+  private log(origin: NodeId): OriginLog<Entry> {
+    let log = this.logs.get(origin);
+    if (log === undefined) {
+      log = new OriginLog();
+      this.logs.set(origin, log);
+    }
+    return log;
+  }
+
+  // ---- reconciliation -----------------------------------------------------------------
+
+  /** `{ origin: highest seq held without gaps }` for every origin known. */
+  digest(): Digest {
+    const d: Digest = {};
+    for (const [origin, log] of this.logs) if (log.watermark > 0) d[origin] = log.watermark;
+    return d;
+  }
+
+  /**
+   * The live records a peer with `peerDigest` lacks, in seq order per origin, cut at
+   * `limits`. Superseded records are never sent: they are not held.
+   */
+  deltasFor(peerDigest: Readonly<Record<string, unknown>>, limits: BatchLimits = UNLIMITED_BATCH): DeltaBatch {
+    const records: StoreRecord[] = [];
+    const covers: Cover[] = [];
+    let bytes = 0;
+    const origins = [...this.logs.keys()].sort();
+    for (const origin of origins) {
+      const log = this.logs.get(origin) as OriginLog<Entry>;
+      const theirs = peerDigest[origin];
+      const from = typeof theirs === 'number' && Number.isSafeInteger(theirs) && theirs >= 0 ? theirs : 0;
+      let lastSent = from;
+      let cut = false;
+      for (const [seq, e] of log.after(from)) {
+        const fits = records.length < limits.maxRecords && (bytes + e.bytes <= limits.maxBytes || records.length === 0);
+        if (!fits) {
+          cut = true;
+          break;
+        }
+        records.push(e.rec);
+        bytes += e.bytes;
+        lastSent = seq;
+      }
+      const to = cut ? Math.min(lastSent, log.watermark) : log.watermark;
+      if (to > from) covers.push({ origin, from, to });
+      if (cut) return { records, covers, complete: false };
+    }
+    return { records, covers, complete: true };
+  }
+
+  // ---- reads --------------------------------------------------------------------------
+
+  /** The visible fields of an object, or undefined when it does not exist. */
+  get(id: string): Record<string, Json> | undefined {
+    const o = this.objects.get(id as ObjectId);
+    if (o === undefined || !isVisible(o)) return undefined;
+    const out: Record<string, Json> = {};
+    for (const [name, e] of o.fields) if (e.rec.value !== TOMBSTONE) out[name] = e.rec.value;
+    return out;
+  }
+
+  /** Whether an object exists. */
+  has(id: string): boolean {
+    const o = this.objects.get(id as ObjectId);
+    return o !== undefined && isVisible(o);
+  }
+
+  /** Visible objects in id order, after `cursor`, with ids starting with `prefix`. */
+  list(opts: { prefix?: string; after?: string; limit?: number } = {}): { id: ObjectId; fields: Record<string, Json> }[] {
+    const out: { id: ObjectId; fields: Record<string, Json> }[] = [];
+    const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
+    const prefix = opts.prefix ?? '';
+    const ids = this.ids();
+    let i = lowerBoundStr(ids, opts.after !== undefined && opts.after >= prefix ? opts.after : prefix);
+    if (opts.after !== undefined && ids[i] === opts.after) i++;
+    for (; i < ids.length && out.length < limit; i++) {
+      const id = ids[i] as ObjectId;
+      if (!id.startsWith(prefix)) break;
+      const fields = this.get(id);
+      if (fields !== undefined) out.push({ id, fields });
+    }
+    return out;
+  }
+
+  /** Every record held (live values and tombstones), in no particular order. */
+  *records(): Generator<StoreRecord> {
+    for (const o of this.objects.values()) {
+      if (o.obj !== undefined) yield o.obj.rec;
+      for (const e of o.fields.values()) yield e.rec;
+    }
+  }
+
+  /** One chunk of a snapshot: whole objects with ids after `cursor`, in id order. */
+  snapshotChunk(cursor: string | null, limits: BatchLimits): SnapshotChunk {
+    const ids = this.ids();
+    let i = cursor === null ? 0 : lowerBoundStr(ids, cursor);
+    if (cursor !== null && ids[i] === cursor) i++;
+    const records: StoreRecord[] = [];
+    let bytes = 0;
+    let last: string | null = null;
+    for (; i < ids.length; i++) {
+      const id = ids[i] as ObjectId;
+      const o = this.objects.get(id);
+      if (o === undefined) continue;
+      const entries = o.obj === undefined ? [...o.fields.values()] : [o.obj, ...o.fields.values()];
+      const size = entries.reduce((n, e) => n + e.bytes, 0);
+      if (records.length > 0 && (records.length + entries.length > limits.maxRecords || bytes + size > limits.maxBytes)) return { records, cursor: last };
+      for (const e of entries) records.push(e.rec);
+      bytes += size;
+      last = id;
+    }
+    return { records, cursor: null };
+  }
+
+  /** Iterates a whole snapshot chunk by chunk; each chunk's cursor resumes after it. */
+  *snapshot(limits: BatchLimits, cursor: string | null = null): Generator<SnapshotChunk> {
+    for (;;) {
+      const chunk = this.snapshotChunk(cursor, limits);
+      yield chunk;
+      if (chunk.cursor === null) return;
+      cursor = chunk.cursor;
+    }
+  }
+
+  private ids(): ObjectId[] {
+    if (this.sortedIds === null) this.sortedIds = [...this.objects.keys()].sort();
+    return this.sortedIds;
+  }
+
+  // ---- housekeeping -------------------------------------------------------------------
+
+  /** Drops tombstones older than `tombstoneTtlMs` at wall time `nowMs`; returns how many. */
+  collectGarbage(nowMs: number): number {
+    const horizon = nowMs - this.options.tombstoneTtlMs;
+    let n = 0;
+    for (const e of [...this.tombstones]) {
+      if (e.rec.ts.ms >= horizon) continue;
+      const o = this.objects.get(e.rec.objectId);
+      if (o === undefined) continue;
+      if (e.rec.field === OBJECT_FIELD) o.obj = undefined;
+      else o.fields.delete(e.rec.field);
+      this.unhold(e);
+      this.dropIfEmpty(e.rec.objectId, o, false);
+      n++;
+    }
+    return n;
+  }
+
+  /** Counts of objects, live fields, tombstones and encoded bytes. */
+  stats(): StoreStats {
+    return { objects: this.visibleObjects, liveFields: this.liveFields, tombstones: this.tombstones.size, encodedBytes: this.bytes };
+  }
+
+  /** Records refused by merges since this store was made, by error code. */
+  rejections(): Partial<Record<ErrorCode, number>> {
+    return { ...this.rejectedTotals };
+  }
+}
+
+function isVisible(o: ObjState): boolean {
+  return o.visibleFields > 0 || (o.obj !== undefined && o.obj.rec.value !== TOMBSTONE);
+}
+
+function lowerBoundStr(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as string) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
