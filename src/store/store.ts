@@ -290,10 +290,13 @@ export class Store {
 
   // ---- reconciliation -----------------------------------------------------------------
 
-  /** `{ origin: highest seq held without gaps }` for every origin known. */
+  /** `{ origin: highest seq held without gaps }` for every origin known, in origin order. */
   digest(): Digest {
     const d: Digest = {};
-    for (const [origin, log] of this.logs) if (log.watermark > 0) d[origin] = log.watermark;
+    for (const origin of [...this.logs.keys()].sort()) {
+      const w = (this.logs.get(origin) as OriginLog<Entry>).watermark;
+      if (w > 0) d[origin] = w;
+    }
     return d;
   }
 
@@ -331,12 +334,15 @@ export class Store {
 
   // ---- reads --------------------------------------------------------------------------
 
-  /** The visible fields of an object, or undefined when it does not exist. */
+  /** The visible fields of an object in name order (the same on every replica), or undefined. */
   get(id: string): Record<string, Json> | undefined {
     const o = this.objects.get(id as ObjectId);
     if (o === undefined || !isVisible(o)) return undefined;
     const out: Record<string, Json> = {};
-    for (const [name, e] of o.fields) if (e.rec.value !== TOMBSTONE) out[name] = e.rec.value;
+    for (const name of [...o.fields.keys()].sort()) {
+      const v = (o.fields.get(name) as Entry).rec.value;
+      if (v !== TOMBSTONE) out[name] = v;
+    }
     return out;
   }
 
