@@ -1,0 +1,331 @@
+import type { Clock } from '../core/clock.ts';
+import { ChorusError, ErrorCode } from '../core/errors.ts';
+import { parseNodeId, type NodeId } from '../core/ids.ts';
+import type { Random } from '../core/random.ts';
+import { Membership } from '../membership/membership.ts';
+import type { Store, WriteResult } from '../store/store.ts';
+import { AntiEntropy } from './anti-entropy.ts';
+import { membershipConfigOf, validateSyncConfig, type SyncConfig } from './config.ts';
+import { probeOf, SyncContext } from './context.ts';
+import type { EngineEvent, Outbound } from './events.ts';
+export type { Channel, EngineEvent, Outbound } from './events.ts';
+import { Handshake } from './handshake.ts';
+import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
+import { Pusher } from './push.ts';
+import { Bootstrap, SnapshotServer } from './snapshot.ts';
+import { validateMessage } from './validate.ts';
+
+/** What an Engine needs: identity, addresses, seeds, the store, time, randomness, config. */
+export interface EngineInit {
+  nodeId: NodeId;
+  name: string;
+  mesh: string;
+  generation: number;
+  bootNonce: string;
+  /** This node's host, e.g. '10.0.0.7'. */
+  address: string;
+  /** Peers reach this node at `${address}:${port}`. */
+  port: number;
+  capabilities?: string[];
+  tags?: Record<string, string>;
+  /** 'host:port' seed addresses; our own address is skipped. */
+  seeds: string[];
+  /** Constructed by the caller (kept across restarts in the simulator). */
+  store: Store;
+  /** When this data directory last ran; with an empty store, or older than tombstoneTtlMs, bootstrap by snapshot. */
+  lastActiveMs?: number;
+  clock: Clock;
+  random: Random;
+  config: SyncConfig;
+  /** Protocol versions spoken (default: this build's range); tests use it to fake an old peer. */
+  protocolVersions?: VersionRange;
+}
+
+/** A local write as `Engine.write` takes it. */
+export type WriteOp =
+  | { kind: 'put'; id: string; fields: unknown }
+  | { kind: 'patch'; id: string; fields: unknown }
+  | { kind: 'deleteField'; id: string; field: string }
+  | { kind: 'deleteObject'; id: string };
+
+/**
+ * The sans-I/O node core that the simulator and the daemon drive: they deliver messages
+ * (`receive`), call `tick` at `nextWakeAt()`, `flush` once per event-loop turn, and send
+ * every returned Outbound. Nothing here reads a clock or a socket.
+ *
+ * Invariants:
+ * 1. Every inbound value passes `validateMessage` or is dropped and counted by reason;
+ *    `receive` never throws.
+ * 2. A message from our own node id, or from a refused peer, changes nothing.
+ * 3. After `leave`, the engine sends nothing more and drops what arrives.
+ */
+export class Engine {
+  readonly store: Store;
+  readonly membership: Membership;
+  readonly nodeId: NodeId;
+  readonly #ctx: SyncContext;
+  readonly #handshake: Handshake;
+  readonly #antiEntropy: AntiEntropy;
+  readonly #pusher: Pusher;
+  readonly #server: SnapshotServer;
+  readonly #bootstrap: Bootstrap;
+  readonly #membershipTickMs: number;
+  #membershipWakeAt = Number.NEGATIVE_INFINITY;
+  #left = false;
+  #lastNow: number;
+
+  constructor(init: EngineInit) {
+    const config = validateSyncConfig(init.config as unknown as Record<string, unknown>);
+    this.nodeId = parseNodeId(init.nodeId);
+    if (init.store.nodeId !== this.nodeId) throw new ChorusError(ErrorCode.InvalidConfig, `store belongs to ${init.store.nodeId}, not ${this.nodeId}`);
+    const now = init.clock.now();
+    const mconfig = membershipConfigOf(config);
+    // Timers inside membership fire at probe starts, timeouts and period ends: a tick grid of
+    // the smaller of its two phases never delays one by more than that phase.
+    this.#membershipTickMs = Math.min(mconfig.probeTimeoutMs, mconfig.probeIntervalMs - mconfig.probeTimeoutMs);
+    this.store = init.store;
+    this.membership = new Membership({
+      self: { nodeId: this.nodeId, name: init.name, generation: init.generation, addresses: [init.address], port: init.port, capabilities: init.capabilities ?? [], tags: init.tags ?? {} },
+      bootNonce: init.bootNonce,
+      config: mconfig,
+      random: init.random,
+      now,
+    });
+    const selfAddress = `${init.address}:${init.port}`;
+    this.#ctx = new SyncContext({ nodeId: this.nodeId, mesh: init.mesh, bootNonce: init.bootNonce, selfAddress, store: init.store, membership: this.membership, config, random: init.random });
+    const seeds = init.seeds.filter((s) => s !== selfAddress);
+    this.#handshake = new Handshake(this.#ctx, seeds, init.protocolVersions ?? [PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX]);
+    this.#antiEntropy = new AntiEntropy(this.#ctx, now);
+    this.#pusher = new Pusher(this.#ctx);
+    this.#server = new SnapshotServer(this.#ctx);
+    const empty = init.store.records().next().done === true;
+    const stale = init.lastActiveMs !== undefined && now - init.lastActiveMs > init.store.options.tombstoneTtlMs;
+    this.#bootstrap = new Bootstrap(this.#ctx, seeds.length > 0 && (empty || stale));
+    this.#lastNow = now;
+  }
+
+  /** Says HELLO to the seeds. */
+  start(now: number): Outbound[] {
+    return this.#run(now, () => this.#handshake.start(now));
+  }
+
+  /** Periodic work due at `now`: membership timers, seed retries, snapshot stalls, a sync round, pending pushes. */
+  tick(now: number): Outbound[] {
+    if (this.#left) return [];
+    return this.#run(now, () => {
+      const ctx = this.#ctx;
+      if (now >= this.#membershipWakeAt) {
+        ctx.applyMembership(this.membership.tick(now));
+        this.#membershipWakeAt = now + this.#membershipTickMs;
+      }
+      this.#handshake.tick(now);
+      const finished = this.#bootstrap.tick(now);
+      if (finished !== undefined) this.#afterBootstrap(finished);
+      this.#server.tick(now);
+      if (this.#antiEntropy.due(now)) this.#syncRound(now);
+      this.#pusher.flush();
+    });
+  }
+
+  /** The earliest time `tick` has work (Infinity after leave). */
+  nextWakeAt(): number {
+    if (this.#left) return Number.POSITIVE_INFINITY;
+    return Math.min(
+      this.#membershipWakeAt,
+      this.#antiEntropy.wakeAt(),
+      this.#handshake.wakeAt(),
+      this.#bootstrap.wakeAt(),
+      this.#pusher.pending ? this.#lastNow : Number.POSITIVE_INFINITY,
+    );
+  }
+
+  /** Handles one inbound value (decoded, not validated) from transport address `fromAddress`. Never throws. */
+  receive(fromAddress: string, raw: unknown, now: number): Outbound[] {
+    return this.#run(now, () => {
+      const ctx = this.#ctx;
+      if (this.#left) return ctx.drop('stopped', fromAddress);
+      const v = validateMessage(raw);
+      if (!v.ok) return ctx.drop(v.reason, fromAddress);
+      ctx.counters.inc(`received:${MESSAGE_TYPE_NAMES[v.message.t]}`);
+      try {
+        this.#dispatch(fromAddress, v.message, now);
+      } catch {
+        // A bug or a core's surprise must not take the node down; it is counted and visible.
+        ctx.drop('handler-error', fromAddress);
+      }
+    });
+  }
+
+  /** A local write; throws the store's ChorusError on bad input; queues the records for eager push. */
+  write(op: WriteOp, now: number): WriteResult {
+    this.#lastNow = Math.max(this.#lastNow, now);
+    const result = this.#apply(op);
+    if (result.changes.length > 0) this.#ctx.events.push({ type: 'change', changes: result.changes, origin: 'local' });
+    this.#pusher.queue(result.records);
+    return result;
+  }
+
+  #apply(op: WriteOp): WriteResult {
+    switch (op.kind) {
+      case 'put':
+        return this.store.put(op.id, op.fields);
+      case 'patch':
+        return this.store.patch(op.id, op.fields);
+      case 'deleteField':
+        return this.store.deleteField(op.id, op.field);
+      case 'deleteObject':
+        return this.store.deleteObject(op.id);
+      default:
+        throw new ChorusError(ErrorCode.InvalidFields, `unknown write kind ${JSON.stringify((op as { kind?: unknown }).kind)}`);
+    }
+  }
+
+  /** The coalesced eager push of writes queued since the last flush. */
+  flush(now: number): Outbound[] {
+    return this.#run(now, () => this.#pusher.flush());
+  }
+
+  /** Graceful leave: our record goes out as `left` (LEAVE to peers, then gossip); the engine stops. */
+  leave(now: number): Outbound[] {
+    if (this.#left) return [];
+    return this.#run(now, () => {
+      const ctx = this.#ctx;
+      ctx.applyMembership(this.membership.leave(now));
+      const body = { t: MessageType.LEAVE, record: this.membership.self() } as const;
+      for (const peer of this.#announceTargets()) ctx.send(peer, body, 'packet');
+      this.#left = true;
+    });
+  }
+
+  /** Our address changed: incarnation + 1, announced at once by HELLO to peers. */
+  setAddress(address: string, port: number, now: number): Outbound[] {
+    return this.#run(now, () => {
+      const ctx = this.#ctx;
+      ctx.applyMembership(this.membership.setAddresses([address], port, now));
+      ctx.selfAddress = `${address}:${port}`;
+      for (const peer of this.#announceTargets()) {
+        const to = ctx.addressOf(peer);
+        if (to !== undefined) this.#handshake.introduce(to, now);
+      }
+    });
+  }
+
+  /** Events since the last call. */
+  takeEvents(): EngineEvent[] {
+    const events = this.#ctx.events;
+    this.#ctx.events = [];
+    return events;
+  }
+
+  /** Counts: sent/received by type, dropped by reason, refusals, pushes, forwards, rounds, chunks, membership's. */
+  counters(): Record<string, number> {
+    const out = this.#ctx.counters.snapshot();
+    for (const [k, v] of Object.entries(this.membership.counters())) out[`membership:${k}`] = v;
+    return out;
+  }
+
+  /** Whether this node still waits for (or is streaming) its bootstrap snapshot. */
+  isBootstrapping(): boolean {
+    return this.#bootstrap.needed;
+  }
+
+  /** Every alive peer when the mesh is small, else a full-fanout-sized sample. */
+  #announceTargets(): readonly NodeId[] {
+    const { peers, config, random } = this.#ctx;
+    return peers.size + 1 <= config.fullFanoutMaxMembers ? peers.list().slice() : peers.sample(random, config.fullFanoutMaxMembers);
+  }
+
+  #run(now: number, work: () => void): Outbound[] {
+    this.#lastNow = Math.max(this.#lastNow, now);
+    this.#ctx.out = [];
+    work();
+    const out = this.#ctx.out;
+    this.#ctx.out = [];
+    return out;
+  }
+
+  #syncRound(now: number): void {
+    const ctx = this.#ctx;
+    const peer = ctx.peers.pick(ctx.random);
+    if (peer === undefined) return;
+    this.#bootstrap.start(peer, now);
+    this.#antiEntropy.open(peer, this.#bootstrap.running);
+  }
+
+  #afterBootstrap(server: NodeId): void {
+    // Switch to deltas at once: pick up what was written since the snapshot began.
+    const ctx = this.#ctx;
+    const peer = ctx.peers.has(server) ? server : ctx.peers.pick(ctx.random);
+    if (peer !== undefined) this.#antiEntropy.open(peer, false);
+  }
+
+  #learnSender(address: string, m: Message, now: number): void {
+    const known = this.membership.get(m.from) !== undefined;
+    if (m.gossip !== undefined) this.#ctx.applyMembership(this.membership.applyGossip(m.gossip, now, m.from));
+    else this.membership.heard(m.from, now);
+    if (!known && this.membership.get(m.from) === undefined) this.#handshake.introduce(address, now);
+  }
+
+  #dispatch(address: string, m: Message, now: number): void {
+    const ctx = this.#ctx;
+    if (m.from === this.nodeId) {
+      if (m.t === MessageType.HELLO) this.#handshake.onHelloFromSelf(address, m, now);
+      else ctx.drop('from-self', address);
+      return;
+    }
+    if (m.t !== MessageType.HELLO && this.#handshake.isRefused(m.from)) return ctx.drop('refused-peer', address);
+    if (m.t === MessageType.HELLO) return this.#onHello(address, m, now);
+    if (m.t === MessageType.WELCOME) return this.#onWelcome(address, m, now);
+    this.#learnSender(address, m, now);
+    this.#handle(address, m, now);
+  }
+
+  #onHello(address: string, m: Extract<Message, { t: 1 }>, now: number): void {
+    this.#handshake.onHello(address, m, now);
+    if (!this.#handshake.isRefused(m.from) && m.gossip !== undefined) this.#ctx.applyMembership(this.membership.applyGossip(m.gossip, now, m.from));
+  }
+
+  #onWelcome(address: string, m: Extract<Message, { t: 2 }>, now: number): void {
+    const outcome = this.#handshake.onWelcome(address, m, now);
+    if (outcome === 'refused') return;
+    if (m.gossip !== undefined) this.#ctx.applyMembership(this.membership.applyGossip(m.gossip, now, m.from));
+    if (outcome !== 'join') return;
+    // Joining: bootstrap from the first peer that welcomes us, and exchange state with it
+    // at once (memberlist's join push-pull) so we learn the other members now.
+    this.#bootstrap.start(m.from, now);
+    this.#antiEntropy.open(m.from, this.#bootstrap.running);
+  }
+
+  #handle(address: string, m: Message, now: number): void {
+    const ctx = this.#ctx;
+    const bootstrapping = this.#bootstrap.running;
+    switch (m.t) {
+      case MessageType.SYN:
+        return this.#antiEntropy.onSyn(address, m, bootstrapping);
+      case MessageType.ACK:
+        return this.#antiEntropy.onAck(address, m, now, bootstrapping);
+      case MessageType.ACK2:
+        return this.#antiEntropy.onAck2(m, now);
+      case MessageType.PUSH:
+        return this.#pusher.onPush(m);
+      case MessageType.PING:
+      case MessageType.PING_REQ:
+      case MessageType.PING_ACK:
+        return ctx.applyMembership(this.membership.handleProbe(m.from, probeOf(m), now));
+      case MessageType.SNAPSHOT_REQ:
+        return this.#server.onReq(address, m, now);
+      case MessageType.SNAPSHOT_CHUNK:
+        return this.#bootstrap.onChunk(address, m, now);
+      case MessageType.SNAPSHOT_END: {
+        const server = this.#bootstrap.onEnd(address, m);
+        if (server !== undefined) this.#afterBootstrap(server);
+        return;
+      }
+      case MessageType.LEAVE:
+        return ctx.applyMembership(this.membership.applyGossip([m.record], now, m.from));
+      default:
+        // CMD, CMD_RESULT, PUBLISH: validated now, routed once the routing and bindings cores exist.
+        ctx.counters.inc(`unhandled:${MESSAGE_TYPE_NAMES[m.t]}`);
+    }
+  }
+}

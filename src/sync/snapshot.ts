@@ -1,0 +1,183 @@
+import type { NodeId } from '../core/ids.ts';
+import { recordToTuple } from '../store/record-codec.ts';
+import type { Cover, Digest } from '../store/store.ts';
+import type { SyncContext } from './context.ts';
+import { MessageType, type MessageBody, type SnapshotChunkMessage, type SnapshotEndMessage, type SnapshotReqMessage } from './messages.ts';
+
+/** Per origin, the lower of two digests' watermarks (an origin missing from either is 0). */
+export function minDigest(a: Digest, b: Digest): Digest {
+  const out: Digest = {};
+  for (const origin of Object.keys(a)) {
+    const x = a[origin] as number;
+    const y = b[origin];
+    if (y !== undefined && Math.min(x, y) > 0) out[origin] = Math.min(x, y);
+  }
+  return out;
+}
+
+/** Covers `{ origin, from: 0, to }` claiming everything up to each watermark. */
+export function coversFrom(d: Digest): Cover[] {
+  return Object.entries(d).map(([origin, to]) => ({ origin: origin as NodeId, from: 0, to }));
+}
+
+interface Session {
+  readonly start: Digest;
+  lastAt: number;
+}
+
+/**
+ * Serves snapshots, one chunk per SNAPSHOT_REQ (the requester paces the stream). A session
+ * remembers the digest taken when it opened, before any chunk was read: covers claiming it
+ * are true for every object, whichever chunk it travelled in.
+ */
+export class SnapshotServer {
+  readonly #ctx: SyncContext;
+  readonly #sessions = new Map<NodeId, Session>();
+
+  constructor(ctx: SyncContext) {
+    this.#ctx = ctx;
+    ctx.onPeerGone((id) => this.#sessions.delete(id));
+  }
+
+  /** Sends the chunk after the requested cursor, and SNAPSHOT_END after the last one. */
+  onReq(address: string, m: SnapshotReqMessage, now: number): void {
+    const ctx = this.#ctx;
+    let session = m.cursor === null ? undefined : this.#sessions.get(m.from);
+    const opened = session === undefined;
+    if (session === undefined) {
+      session = { start: ctx.store.digest(), lastAt: now };
+      this.#sessions.set(m.from, session);
+    }
+    session.lastAt = now;
+    const chunk = ctx.store.snapshotChunk(m.cursor, ctx.limits);
+    const records = chunk.records.map(recordToTuple);
+    const body: MessageBody = opened
+      ? { t: MessageType.SNAPSHOT_CHUNK, records, cursor: chunk.cursor, start: session.start }
+      : { t: MessageType.SNAPSHOT_CHUNK, records, cursor: chunk.cursor };
+    ctx.sendTo(address, body, 'stream');
+    ctx.counters.inc('snapshotChunksServed');
+    if (chunk.cursor !== null) return;
+    ctx.sendTo(address, { t: MessageType.SNAPSHOT_END, digest: session.start }, 'stream');
+    this.#sessions.delete(m.from);
+  }
+
+  /** Forgets sessions idle for ten snapshot timeouts (their requester moved on). */
+  tick(now: number): void {
+    const idle = 10 * this.#ctx.config.snapshotTimeoutMs;
+    for (const [id, s] of this.#sessions) if (now - s.lastAt > idle) this.#sessions.delete(id);
+  }
+}
+
+interface Stream {
+  server: NodeId;
+  cursor: string | null;
+  lastAt: number;
+  /** The lowest session-start digest seen, over every server used. */
+  cover: Digest | null;
+  /** A chunk had records the store refused: its origins' covers cannot be trusted. */
+  refused: boolean;
+  /** The last chunk (cursor null) arrived; SNAPSHOT_END is next. */
+  last: boolean;
+}
+
+/**
+ * Bootstraps an empty or long-absent replica from a snapshot stream, resuming from the
+ * cursor with another peer when the server goes away or stalls. Reads stay local meanwhile.
+ *
+ * Invariants:
+ * 1. Chunks are accepted only from the current server; the cursor only moves forward.
+ * 2. Covers at the end claim no more than every server used held when its session opened
+ *    (the minimum of their start digests), and nothing when a record was refused.
+ */
+export class Bootstrap {
+  readonly #ctx: SyncContext;
+  #needed: boolean;
+  #stream: Stream | null = null;
+
+  constructor(ctx: SyncContext, needed: boolean) {
+    this.#ctx = ctx;
+    this.#needed = needed;
+    ctx.onPeerGone((id) => {
+      if (this.#stream?.server === id) this.#stream.lastAt = Number.NEGATIVE_INFINITY;
+    });
+  }
+
+  /** Whether a snapshot is wanted and not yet finished. */
+  get needed(): boolean {
+    return this.#needed;
+  }
+
+  /** Whether a snapshot stream is in progress. */
+  get running(): boolean {
+    return this.#stream !== null;
+  }
+
+  /** When the stream times out. */
+  wakeAt(): number {
+    return this.#stream === null ? Number.POSITIVE_INFINITY : this.#stream.lastAt + this.#ctx.config.snapshotTimeoutMs;
+  }
+
+  /** Starts streaming from `server` if a snapshot is needed and none is running. */
+  start(server: NodeId, now: number): void {
+    if (!this.#needed || this.#stream !== null) return;
+    this.#stream = { server, cursor: null, lastAt: now, cover: null, refused: false, last: false };
+    this.#ctx.counters.inc('bootstraps');
+    this.#ctx.events.push({ type: 'bootstrap', phase: 'started', from: server });
+    this.#ctx.send(server, { t: MessageType.SNAPSHOT_REQ, cursor: null }, 'stream');
+  }
+
+  /**
+   * Resumes a stalled stream from its cursor, with another alive peer when there is one.
+   * Returns the server when the stream finished instead: the last chunk had arrived and only
+   * SNAPSHOT_END was missing, whose digest the session's first chunk already carried.
+   */
+  tick(now: number): NodeId | undefined {
+    const s = this.#stream;
+    if (s === null || now < s.lastAt + this.#ctx.config.snapshotTimeoutMs) return undefined;
+    if (s.last && s.cover !== null) return this.#finish(s, s.cover);
+    const ctx = this.#ctx;
+    const next = ctx.peers.pick(ctx.random, s.server) ?? (ctx.peers.has(s.server) ? s.server : undefined);
+    s.lastAt = now;
+    if (next === undefined) return undefined;
+    s.server = next;
+    s.last = false;
+    ctx.counters.inc('snapshotResumes');
+    ctx.send(next, { t: MessageType.SNAPSHOT_REQ, cursor: s.cursor }, 'stream');
+    return undefined;
+  }
+
+  /** Merges a chunk and asks for the next one. */
+  onChunk(address: string, m: SnapshotChunkMessage, now: number): void {
+    const s = this.#stream;
+    const ctx = this.#ctx;
+    if (s === null || m.from !== s.server || s.last) return ctx.drop('stale-snapshot', address);
+    if (m.start !== undefined) s.cover = s.cover === null ? m.start : minDigest(s.cover, m.start);
+    const result = ctx.merge(m.records);
+    if (Object.keys(result.rejected).length > 0) s.refused = true;
+    ctx.counters.inc('snapshotChunksReceived');
+    s.lastAt = now;
+    s.cursor = m.cursor;
+    s.last = m.cursor === null;
+    if (m.cursor !== null) ctx.send(s.server, { t: MessageType.SNAPSHOT_REQ, cursor: m.cursor }, 'stream');
+  }
+
+  /** Finishes: merges the covers and returns the server (the caller switches to deltas with it). */
+  onEnd(address: string, m: SnapshotEndMessage): NodeId | undefined {
+    const s = this.#stream;
+    const ctx = this.#ctx;
+    if (s === null || m.from !== s.server || !s.last) {
+      ctx.drop('stale-snapshot', address);
+      return undefined;
+    }
+    return this.#finish(s, s.cover === null ? m.digest : minDigest(s.cover, m.digest));
+  }
+
+  #finish(s: Stream, cover: Digest): NodeId {
+    const ctx = this.#ctx;
+    if (!s.refused) ctx.merge([], coversFrom(cover));
+    this.#stream = null;
+    this.#needed = false;
+    ctx.events.push({ type: 'bootstrap', phase: 'done', from: s.server });
+    return s.server;
+  }
+}
