@@ -63,47 +63,50 @@ function isPlainObject(v: object): boolean {
  * the value in the message.
  */
 export function measureJson(value: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS, what = 'value'): number {
-  const ancestors: object[] = [];
-  const walk = (v: unknown, depth: number, path: string): number => {
-    switch (typeof v) {
-      case 'string':
-        return strSize(v);
-      case 'number':
-        if (!Number.isFinite(v)) throw new ChorusError(ErrorCode.NotJson, `${path} is ${v}, which JSON cannot represent`);
-        return numSize(v);
-      case 'boolean':
-        return 1;
-      case 'object': {
-        if (v === null) return 1;
-        if (depth >= limits.maxDepth) throw new ChorusError(ErrorCode.TooDeep, `${path} is nested deeper than ${limits.maxDepth} levels`);
-        if (ancestors.includes(v)) throw new ChorusError(ErrorCode.NotJson, `${path} contains a cycle`);
-        ancestors.push(v);
-        let size: number;
-        if (Array.isArray(v)) {
-          size = lenHeader(v.length);
-          for (let i = 0; i < v.length; i++) {
-            if (!(i in v)) throw new ChorusError(ErrorCode.NotJson, `${path}[${i}] is a hole in a sparse array`);
-            size += walk(v[i], depth + 1, `${path}[${i}]`);
-            if (size > limits.maxBytes) break;
-          }
-        } else {
-          if (!isPlainObject(v)) throw new ChorusError(ErrorCode.NotJson, `${path} is a ${v.constructor?.name ?? 'non-plain object'}, not a plain JSON object`);
-          const keys = Object.keys(v);
-          size = lenHeader(keys.length);
-          for (const k of keys) {
-            size += strSize(k) + walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`);
-            if (size > limits.maxBytes) break;
-          }
-        }
-        ancestors.pop();
-        if (size > limits.maxBytes) throw new ChorusError(ErrorCode.TooLarge, `${path} exceeds ${limits.maxBytes} bytes`);
-        return size;
-      }
-      default:
-        throw new ChorusError(ErrorCode.NotJson, `${path} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, which is not JSON`);
-    }
-  };
-  const size = walk(value, 0, what);
+  // Scalars, the common case for device state, skip the walk and its bookkeeping.
+  const size = typeof value === 'object' && value !== null ? walk(value, 0, what, limits, []) : scalarSize(value, what);
   if (size > limits.maxBytes) throw new ChorusError(ErrorCode.TooLarge, `${what} is ${size} bytes, the limit is ${limits.maxBytes}`);
+  return size;
+}
+
+function scalarSize(v: unknown, path: string): number {
+  switch (typeof v) {
+    case 'string':
+      return strSize(v);
+    case 'number':
+      if (!Number.isFinite(v)) throw new ChorusError(ErrorCode.NotJson, `${path} is ${v}, which JSON cannot represent`);
+      return numSize(v);
+    case 'boolean':
+      return 1;
+    case 'object':
+      if (v === null) return 1;
+      break;
+  }
+  throw new ChorusError(ErrorCode.NotJson, `${path} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, which is not JSON`);
+}
+
+function walk(v: unknown, depth: number, path: string, limits: JsonLimits, ancestors: object[]): number {
+  if (typeof v !== 'object' || v === null) return scalarSize(v, path);
+  if (depth >= limits.maxDepth) throw new ChorusError(ErrorCode.TooDeep, `${path} is nested deeper than ${limits.maxDepth} levels`);
+  if (ancestors.includes(v)) throw new ChorusError(ErrorCode.NotJson, `${path} contains a cycle`);
+  ancestors.push(v);
+  let size: number;
+  if (Array.isArray(v)) {
+    size = lenHeader(v.length);
+    for (let i = 0; i < v.length && size <= limits.maxBytes; i++) {
+      if (!(i in v)) throw new ChorusError(ErrorCode.NotJson, `${path}[${i}] is a hole in a sparse array`);
+      size += walk(v[i], depth + 1, `${path}[${i}]`, limits, ancestors);
+    }
+  } else {
+    if (!isPlainObject(v)) throw new ChorusError(ErrorCode.NotJson, `${path} is a ${v.constructor?.name ?? 'non-plain object'}, not a plain JSON object`);
+    const keys = Object.keys(v);
+    size = lenHeader(keys.length);
+    for (let i = 0; i < keys.length && size <= limits.maxBytes; i++) {
+      const k = keys[i] as string;
+      size += strSize(k) + walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`, limits, ancestors);
+    }
+  }
+  ancestors.pop();
+  if (size > limits.maxBytes) throw new ChorusError(ErrorCode.TooLarge, `${path} exceeds ${limits.maxBytes} bytes`);
   return size;
 }
