@@ -110,6 +110,7 @@ export function validateSyncConfig(config: Readonly<Record<string, unknown>>): S
   const c = config as unknown as SyncConfig;
   if (c.seedRetryMaxMs < c.seedRetryMinMs) throw invalid('sync config: seedRetryMaxMs must not be below seedRetryMinMs');
   if (c.maxMessageBytes <= c.maxBatchBytes) throw invalid('sync config: maxMessageBytes must exceed maxBatchBytes (a batch must fit a message)');
+  if (!['lan', 'local', 'wan'].includes(c.membershipPreset)) throw invalid(`sync config: membershipPreset must be lan, local or wan, got ${String(c.membershipPreset)}`);
   if (typeof c.membership !== 'object' || c.membership === null) throw invalid('sync config: membership must be an object of overrides');
   resolveMembershipConfig(c.membershipPreset, c.membership); // throws naming the membership key
   return c;

@@ -13,6 +13,9 @@ export function seedBackoffMs(minMs: number, maxMs: number, failures: number): n
   return Math.min(maxMs, minMs * 2 ** Math.min(failures, 30));
 }
 
+/** Most refused peers remembered. */
+export const MAX_REFUSED = 1024;
+
 /**
  * HELLO/WELCOME: version negotiation, mesh check, seed contact with backoff while no peer is
  * alive, and introductions to senders we do not know yet.
@@ -110,9 +113,16 @@ export class Handshake {
     ctx.sendTo(address, body, 'stream', false);
   }
 
+  #markRefused(id: NodeId, reason: RefusalReason): void {
+    // Bounded: node ids in a refused HELLO are the sender's choice. Forgetting the oldest
+    // only lets that peer's next messages through to its next (refused) HELLO.
+    if (this.#refused.size >= MAX_REFUSED) this.#refused.delete(this.#refused.keys().next().value as NodeId);
+    this.#refused.set(id, reason);
+  }
+
   #refuse(address: string, from: NodeId, reason: RefusalReason): void {
     const ctx = this.#ctx;
-    this.#refused.set(from, reason);
+    this.#markRefused(from, reason);
     ctx.counters.inc(`refused:${reason}`);
     ctx.events.push({ type: 'dropped', reason, from: address });
     const body: MessageBody = { t: MessageType.WELCOME, mesh: ctx.mesh, version: 0, versions: this.#versions, record: ctx.membership.self(), bootNonce: ctx.bootNonce, refused: reason };
@@ -133,7 +143,7 @@ export class Handshake {
     }
     if (m.mesh !== ctx.mesh || negotiateVersion(this.#versions, m.versions) !== m.version) {
       const reason = m.mesh !== ctx.mesh ? 'mesh-mismatch' : 'version-mismatch';
-      this.#refused.set(m.from, reason);
+      this.#markRefused(m.from, reason);
       ctx.drop(reason, address);
       return 'refused';
     }

@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.ts';
+import { MessageType } from '../../src/sync/messages.ts';
+import { nodeIdOf, TestMesh, type TestNode } from './mesh.ts';
+
+// Engines wired by the in-memory router of mesh.ts, in virtual time ('local' preset).
+
+const at = (mesh: TestMesh, i: number): TestNode => {
+  const n = mesh.nodes[i];
+  if (n === undefined) throw new Error(`no node ${i}`);
+  return n;
+};
+
+function write(mesh: TestMesh, node: TestNode, id: string, fields: Record<string, unknown>): void {
+  node.engine.write({ kind: 'patch', id, fields }, mesh.now);
+  node.events.push(...node.engine.takeEvents());
+}
+
+describe('Engine: handshake and membership', () => {
+  it('five nodes handshake from one seed and all learn each other', () => {
+    const mesh = TestMesh.started(5);
+    expect(mesh.allAlive()).toBe(true);
+    for (const n of mesh.nodes) {
+      expect(n.engine.membership.members()).toHaveLength(5);
+      expect(n.engine.counters()['dropped:handler-error']).toBeUndefined();
+      expect(n.engine.isBootstrapping()).toBe(false);
+    }
+    // Each joiner said HELLO to the seed only; the others it learned by gossip and digests.
+    expect(mesh.delivered.get('HELLO')).toBe(4);
+  });
+
+  it('a peer speaking no common protocol version is refused and never learned', () => {
+    const mesh = TestMesh.started(2);
+    const old = mesh.add({ protocolVersions: [2, 3] });
+    mesh.start(old);
+    mesh.run(3000);
+    const seed = at(mesh, 0);
+    expect(seed.engine.counters()['refused:version-mismatch']).toBeGreaterThanOrEqual(1);
+    expect(old.engine.counters()['refusedBy:version-mismatch']).toBeGreaterThanOrEqual(1);
+    expect(seed.engine.membership.get(old.engine.nodeId)).toBeUndefined();
+    expect(at(mesh, 1).engine.membership.get(old.engine.nodeId)).toBeUndefined();
+    expect(seed.events).toContainEqual({ type: 'dropped', reason: 'version-mismatch', from: old.address });
+    expect(old.engine.membership.aliveNodeIds()).toEqual([]);
+  });
+
+  it('a HELLO with our node id and another boot nonce is reported as a duplicate identity and refused', () => {
+    const mesh = TestMesh.started(2);
+    const seed = at(mesh, 0);
+    const copy = mesh.add({ bootNonce: 'copied' });
+    // Same identity as the seed, another address and nonce.
+    const clone = new TestMesh().add({ bootNonce: 'copied' });
+    const hello = { t: MessageType.HELLO, from: seed.engine.nodeId, mesh: 'test', versions: [1, 1], bootNonce: 'copied', record: { ...clone.engine.membership.self(), nodeId: seed.engine.nodeId } };
+    const out = seed.engine.receive(copy.address, hello, mesh.now);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.message).toMatchObject({ t: MessageType.WELCOME, refused: 'duplicate-identity' });
+    expect(seed.engine.takeEvents()).toContainEqual({ type: 'duplicate-identity', nodeId: seed.engine.nodeId, bootNonce: 'copied' });
+  });
+
+  it('a graceful leave shows as left on every other node', () => {
+    const mesh = TestMesh.started(4);
+    const leaver = at(mesh, 3);
+    mesh.send(leaver, leaver.engine.leave(mesh.now));
+    mesh.deliverAll();
+    leaver.up = false;
+    for (const n of mesh.live()) {
+      expect(n.engine.membership.get(leaver.engine.nodeId)?.status).toBe('left');
+      expect(n.events).toContainEqual(expect.objectContaining({ type: 'member', nodeId: leaver.engine.nodeId, status: 'left' }));
+    }
+    expect(leaver.engine.nextWakeAt()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('a crashed (silent) node becomes dead on the others', () => {
+    const mesh = TestMesh.started(5);
+    const victim = at(mesh, 2);
+    mesh.crash(victim);
+    mesh.run(10_000, () => mesh.live().every((n) => n.engine.membership.get(victim.engine.nodeId)?.status === 'dead'));
+    for (const n of mesh.live()) {
+      expect(n.engine.membership.get(victim.engine.nodeId)?.status).toBe('dead');
+      expect(n.events).toContainEqual(expect.objectContaining({ type: 'member', nodeId: victim.engine.nodeId, status: 'dead' }));
+    }
+  });
+});
+
+describe('Engine: replication', () => {
+  it('a write on one node reaches all others by eager push in one delivery', () => {
+    const mesh = TestMesh.started(5);
+    const writer = at(mesh, 2);
+    write(mesh, writer, 'light.kitchen', { on: true });
+    expect(writer.events).toContainEqual(expect.objectContaining({ type: 'change', origin: 'local' }));
+    const outs = writer.engine.flush(mesh.now);
+    expect(outs).toHaveLength(4);
+    expect(new Set(outs.map((o) => o.to)).size).toBe(4);
+    expect(outs.every((o) => o.message.t === MessageType.PUSH && o.channel === 'packet')).toBe(true);
+    mesh.send(writer, outs);
+    // One delivery each, no ticks, no anti-entropy.
+    for (let k = 0; k < 4; k++) mesh.step();
+    for (const n of mesh.nodes) {
+      expect(n.engine.store.get('light.kitchen')).toEqual({ on: true });
+      if (n !== writer) expect(n.events).toContainEqual(expect.objectContaining({ type: 'change', origin: 'remote' }));
+    }
+    expect(writer.engine.counters().pushes).toBe(4);
+  });
+
+  it('several writes before a flush leave in one coalesced PUSH per peer', () => {
+    const mesh = TestMesh.started(3);
+    const writer = at(mesh, 1);
+    for (let k = 0; k < 10; k++) write(mesh, writer, `sensor.${k}`, { value: k });
+    const outs = writer.engine.flush(mesh.now);
+    expect(outs).toHaveLength(2);
+    mesh.send(writer, outs);
+    mesh.deliverAll();
+    expect(mesh.converged()).toBe(true);
+    expect(writer.engine.flush(mesh.now)).toEqual([]);
+  });
+
+  it('with eagerPush off a write converges through anti-entropy', () => {
+    const mesh = TestMesh.started(4, { eagerPush: false });
+    const writer = at(mesh, 3);
+    write(mesh, writer, 'thermostat', { target: 21.5 });
+    expect(writer.engine.flush(mesh.now)).toEqual([]);
+    const rounds = mesh.nodes.reduce((s, n) => s + (n.engine.counters().syncRounds ?? 0), 0);
+    mesh.run(10_000, () => mesh.converged());
+    expect(mesh.converged()).toBe(true);
+    for (const n of mesh.nodes) expect(n.engine.store.get('thermostat')).toEqual({ target: 21.5 });
+    expect(mesh.nodes.reduce((s, n) => s + (n.engine.counters().syncRounds ?? 0), 0)).toBeGreaterThan(rounds);
+    expect(mesh.delivered.get('PUSH') ?? 0).toBe(0);
+  });
+
+  it('a lost PUSH is repaired by anti-entropy', () => {
+    const mesh = TestMesh.started(4);
+    const writer = at(mesh, 1);
+    const victim = at(mesh, 2);
+    mesh.filter = (f) => !(f.out.message.t === MessageType.PUSH && f.out.to === victim.address);
+    write(mesh, writer, 'door', { locked: true });
+    mesh.send(writer, writer.engine.flush(mesh.now));
+    mesh.deliverAll();
+    expect(victim.engine.store.get('door')).toBeUndefined();
+    expect(at(mesh, 3).engine.store.get('door')).toEqual({ locked: true });
+    mesh.run(10_000, () => mesh.converged());
+    expect(victim.engine.store.get('door')).toEqual({ locked: true });
+  });
+
+  it('a catch-up larger than maxBatchBytes completes over several rounds', () => {
+    const config = { maxBatchBytes: 4096, maxBatchRecords: 40 };
+    const mesh = new TestMesh(config);
+    const a = mesh.add();
+    mesh.start(a);
+    const blob = 'x'.repeat(100);
+    for (let k = 0; k < 400; k++) a.engine.write({ kind: 'put', id: `obj-${String(k).padStart(4, '0')}`, fields: { k, blob } }, mesh.now);
+    a.engine.takeEvents();
+    // A non-empty store does not bootstrap by snapshot: it catches up by deltas.
+    const bStore = new Store({ nodeId: nodeIdOf(1), clock: mesh.clock });
+    bStore.put('own', { mine: true });
+    const b = mesh.add({ store: bStore });
+    mesh.start(b);
+    mesh.run(5000, () => mesh.converged());
+    expect(mesh.converged()).toBe(true);
+    expect(b.engine.store.stats().objects).toBe(401);
+    expect(a.engine.store.get('own')).toEqual({ mine: true });
+    const continuations = (b.engine.counters().syncContinuations ?? 0) + (a.engine.counters().syncContinuations ?? 0);
+    expect(continuations).toBeGreaterThan(1);
+    expect(b.engine.counters().snapshotChunksReceived).toBeUndefined();
+    expect(b.engine.counters().syncStalled).toBeUndefined();
+  });
+});
+
+describe('Engine: snapshot bootstrap', () => {
+  function seeded(objects: number, config = {}): { mesh: TestMesh; server: TestNode } {
+    const mesh = new TestMesh({ maxBatchBytes: 16 * 1024, ...config });
+    const server = mesh.add();
+    for (let k = 0; k < objects; k++) server.engine.store.put(`dev-${String(k).padStart(5, '0')}`, { k, name: `device ${k}` });
+    mesh.start(server);
+    mesh.run(500);
+    return { mesh, server };
+  }
+
+  it('an empty node bootstraps 5,000 objects by snapshot in several chunks and serves reads mid-way', () => {
+    const { mesh, server } = seeded(5000);
+    const fresh = mesh.add();
+    expect(fresh.engine.isBootstrapping()).toBe(true);
+    mesh.start(fresh);
+    let sawPartial = false;
+    while (mesh.queue.length > 0) {
+      const f = mesh.step();
+      if (f?.out.message.t !== MessageType.SNAPSHOT_CHUNK) continue;
+      const objects = fresh.engine.store.stats().objects;
+      if (objects > 0 && objects < 5000) {
+        sawPartial = true;
+        expect(fresh.engine.isBootstrapping()).toBe(true);
+        expect(fresh.engine.store.get('dev-00000')).toEqual({ k: 0, name: 'device 0' });
+      }
+    }
+    expect(sawPartial).toBe(true);
+    expect(fresh.engine.isBootstrapping()).toBe(false);
+    expect(fresh.engine.counters().snapshotChunksReceived).toBeGreaterThan(2);
+    expect(fresh.engine.store.stats()).toEqual(server.engine.store.stats());
+    // SNAPSHOT_END's covers make the digest whole: anti-entropy has nothing left to send.
+    expect(fresh.engine.store.digest()).toEqual(server.engine.store.digest());
+    expect(fresh.events.filter((e) => e.type === 'bootstrap').map((e) => (e.type === 'bootstrap' ? e.phase : ''))).toEqual(['started', 'done']);
+  });
+
+  it('a snapshot whose server goes away mid-stream resumes from the cursor with another peer', () => {
+    const { mesh, server } = seeded(3000);
+    const helper = mesh.add();
+    mesh.start(helper);
+    mesh.run(3000, () => mesh.converged() && helper.engine.isBootstrapping() === false);
+    expect(mesh.converged()).toBe(true);
+    const fresh = mesh.add();
+    mesh.start(fresh);
+    let chunks = 0;
+    while (mesh.queue.length > 0 && chunks < 3) if (mesh.step()?.out.message.t === MessageType.SNAPSHOT_CHUNK) chunks += 1;
+    expect(fresh.engine.isBootstrapping()).toBe(true);
+    const partial = fresh.engine.store.stats().objects;
+    expect(partial).toBeGreaterThan(0);
+    mesh.crash(server);
+    mesh.run(10_000, () => !fresh.engine.isBootstrapping());
+    expect(fresh.engine.isBootstrapping()).toBe(false);
+    expect(fresh.engine.counters().snapshotResumes).toBeGreaterThanOrEqual(1);
+    expect(fresh.engine.store.stats()).toEqual(helper.engine.store.stats());
+    expect(fresh.engine.store.digest()).toEqual(helper.engine.store.digest());
+  });
+});
