@@ -56,9 +56,15 @@ export class AntiEntropy {
 
   constructor(ctx: SyncContext, now: number) {
     this.#ctx = ctx;
-    // A random phase keeps a fleet that started together from syncing in lockstep.
-    this.#nextRoundAt = now + Math.floor(ctx.random.next() * ctx.config.syncIntervalMs);
+    this.#nextRoundAt = now;
+    this.schedule(now);
     ctx.onPeerGone((id) => this.#exchanges.delete(id));
+  }
+
+  /** Puts the first periodic round at a random point of the interval after `now`. */
+  schedule(now: number): void {
+    // A random phase keeps a fleet that started together from syncing in lockstep.
+    this.#nextRoundAt = now + Math.floor(this.#ctx.random.next() * this.#ctx.config.syncIntervalMs);
   }
 
   /** When the next periodic round is due. */

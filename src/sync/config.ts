@@ -25,6 +25,8 @@ export interface SyncConfig {
   readonly seedRetryMinMs: number;
   /** Longest wait between seed retries. */
   readonly seedRetryMaxMs: number;
+  /** How long a dead member is still tried now and then (a healed partition rejoins). */
+  readonly reconnectTimeoutMs: number;
   /** Membership timers: a preset name. */
   readonly membershipPreset: MembershipPreset;
   /** Membership timers: values overriding the preset. */
@@ -46,6 +48,7 @@ const LAN: SyncConfig = Object.freeze({
   snapshotTimeoutMs: 5_000, // a LAN peer that sends nothing for 5 s is gone or overloaded
   seedRetryMinMs: 1_000, // a seed that is still booting is retried quickly
   seedRetryMaxMs: 30_000, // an absent seed is not hammered
+  reconnectTimeoutMs: 24 * 3600 * 1000, // Serf's reconnect_timeout: a member down for a day is given up on
   membershipPreset: 'lan', // the membership timers of the same network class
   membership: Object.freeze({}),
 });
@@ -60,6 +63,7 @@ const LOCAL: SyncConfig = Object.freeze({
   snapshotTimeoutMs: 1_000, // loopback peers answer in microseconds
   seedRetryMinMs: 200, // loopback seeds come up within milliseconds
   seedRetryMaxMs: 2_000, // keep tests fast when a seed starts late
+  reconnectTimeoutMs: 300_000, // tests heal partitions within minutes
   membershipPreset: 'local', // fast membership timers
 });
 
@@ -73,6 +77,7 @@ const WAN: SyncConfig = Object.freeze({
   snapshotTimeoutMs: 15_000, // round trips of hundreds of ms with spikes of seconds
   seedRetryMinMs: 2_000, // reconnects cost more
   seedRetryMaxMs: 60_000, // as above
+  reconnectTimeoutMs: 72 * 3600 * 1000, // WAN outages (a site offline over a weekend) last longer
   membershipPreset: 'wan', // the membership timers of the same network class
 });
 
@@ -92,6 +97,7 @@ const RULES: Readonly<Record<string, { min: number; max: number }>> = {
   snapshotTimeoutMs: { min: 1, max: DAY_MS },
   seedRetryMinMs: { min: 1, max: DAY_MS },
   seedRetryMaxMs: { min: 1, max: DAY_MS },
+  reconnectTimeoutMs: { min: 0, max: 365 * DAY_MS },
 };
 
 const invalid = (message: string): ChorusError => new ChorusError(ErrorCode.InvalidConfig, message);

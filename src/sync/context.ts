@@ -8,8 +8,11 @@ import type { Cover, MergeResult, Store } from '../store/store.ts';
 import type { SyncConfig } from './config.ts';
 import { Counters } from './counters.ts';
 import type { Channel, EngineEvent, Outbound } from './events.ts';
-import { MESSAGE_TYPE_NAMES, MessageType, type Message, type MessageBody, type RecordTuple } from './messages.ts';
+import { MessageType, SENT_COUNTER, type Message, type MessageBody, type RecordTuple } from './messages.ts';
 import { PeerSet } from './peers.ts';
+
+/** A membership status change. */
+export type StatusOutput = Extract<MembershipOutput, { type: 'status' }>;
 
 const PROBE_TYPES = { ping: MessageType.PING, 'ping-req': MessageType.PING_REQ, ack: MessageType.PING_ACK } as const;
 
@@ -49,8 +52,11 @@ export class SyncContext {
   readonly counters = new Counters();
   events: EngineEvent[] = [];
   out: Outbound[] = [];
+  /** The `now` of the call in progress. */
+  now = 0;
   readonly #learned = new Map<NodeId, string>();
   readonly #goneListeners: ((id: NodeId) => void)[] = [];
+  readonly #statusListeners: ((o: StatusOutput) => void)[] = [];
 
   constructor(init: SyncContextInit) {
     this.nodeId = init.nodeId;
@@ -67,6 +73,11 @@ export class SyncContext {
   /** Calls `listener` whenever a peer stops being alive (suspect, dead, left, removed). */
   onPeerGone(listener: (id: NodeId) => void): void {
     this.#goneListeners.push(listener);
+  }
+
+  /** Calls `listener` for every status change the membership core reports about another node. */
+  onStatus(listener: (o: StatusOutput) => void): void {
+    this.#statusListeners.push(listener);
   }
 
   /** Where to reach `id`: its member record's first address, else where its HELLO came from. */
@@ -93,13 +104,17 @@ export class SyncContext {
     return true;
   }
 
-  /** Sends to a transport address, stamping `from` and piggybacking membership updates. */
-  sendTo(address: string, body: MessageBody, channel: Channel, piggyback = true): void {
+  /**
+   * Sends to a transport address, stamping `from` and piggybacking membership updates;
+   * `claims` are member records sent ahead of the piggyback (see Handshake's claims).
+   */
+  sendTo(address: string, body: MessageBody, channel: Channel, piggyback = true, claims: readonly unknown[] = []): void {
     const max = piggyback ? this.config.gossipPerMessage : 0;
-    const gossip = max > 0 ? this.membership.piggyback(max) : [];
+    const piggy = max > 0 ? this.membership.piggyback(max) : [];
+    const gossip = claims.length > 0 ? [...claims, ...piggy] : piggy;
     const message = (gossip.length > 0 ? { ...body, from: this.nodeId, gossip } : { ...body, from: this.nodeId }) as Message;
     this.out.push({ to: address, message, channel });
-    this.counters.inc(`sent:${MESSAGE_TYPE_NAMES[message.t]}`);
+    this.counters.inc(SENT_COUNTER[message.t] as string);
   }
 
   /** Counts a dropped inbound message and reports it as an event. */
@@ -120,9 +135,10 @@ export class SyncContext {
     }
   }
 
-  #status(o: Extract<MembershipOutput, { type: 'status' }>): void {
+  #status(o: StatusOutput): void {
     this.events.push({ type: 'member', nodeId: o.nodeId, previous: o.previous, status: o.status, member: o.member });
     if (o.nodeId === this.nodeId) return;
+    for (const f of this.#statusListeners) f(o);
     if (o.status === 'alive') {
       this.peers.add(o.nodeId);
       return;

@@ -10,8 +10,9 @@ import { probeOf, SyncContext } from './context.ts';
 import type { EngineEvent, Outbound } from './events.ts';
 export type { Channel, EngineEvent, Outbound } from './events.ts';
 import { Handshake } from './handshake.ts';
-import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
+import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, RECEIVED_COUNTER, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
 import { Pusher } from './push.ts';
+import { Reconnector } from './reconnect.ts';
 import { Bootstrap, SnapshotServer } from './snapshot.ts';
 import { validateMessage } from './validate.ts';
 
@@ -39,6 +40,12 @@ export interface EngineInit {
   config: SyncConfig;
   /** Protocol versions spoken (default: this build's range); tests use it to fake an old peer. */
   protocolVersions?: VersionRange;
+  /**
+   * The time base of the `now` arguments at construction (default 0). Timers run on `now`
+   * arguments only, never on `clock` (the HLC's wall clock, which may be skewed); a timer base
+   * far behind the first `now` is harmless: overdue timers fire at the first tick.
+   */
+  now?: number;
 }
 
 /** A local write as `Engine.write` takes it. */
@@ -69,6 +76,7 @@ export class Engine {
   readonly #pusher: Pusher;
   readonly #server: SnapshotServer;
   readonly #bootstrap: Bootstrap;
+  readonly #reconnector: Reconnector;
   readonly #membershipTickMs: number;
   #membershipWakeAt = Number.NEGATIVE_INFINITY;
   #left = false;
@@ -78,7 +86,7 @@ export class Engine {
     const config = validateSyncConfig(init.config as unknown as Record<string, unknown>);
     this.nodeId = parseNodeId(init.nodeId);
     if (init.store.nodeId !== this.nodeId) throw new ChorusError(ErrorCode.InvalidConfig, `store belongs to ${init.store.nodeId}, not ${this.nodeId}`);
-    const now = init.clock.now();
+    const now = init.now ?? 0;
     const mconfig = membershipConfigOf(config);
     // Timers inside membership fire at probe starts, timeouts and period ends: a tick grid of
     // the smaller of its two phases never delays one by more than that phase.
@@ -98,15 +106,21 @@ export class Engine {
     this.#antiEntropy = new AntiEntropy(this.#ctx, now);
     this.#pusher = new Pusher(this.#ctx);
     this.#server = new SnapshotServer(this.#ctx);
+    this.#reconnector = new Reconnector(this.#ctx);
     const empty = init.store.records().next().done === true;
-    const stale = init.lastActiveMs !== undefined && now - init.lastActiveMs > init.store.options.tombstoneTtlMs;
+    // lastActiveMs is wall-clock time, like the store's tombstone stamps.
+    const stale = init.lastActiveMs !== undefined && init.clock.now() - init.lastActiveMs > init.store.options.tombstoneTtlMs;
     this.#bootstrap = new Bootstrap(this.#ctx, seeds.length > 0 && (empty || stale));
     this.#lastNow = now;
+    this.#ctx.now = now;
   }
 
   /** Says HELLO to the seeds. */
   start(now: number): Outbound[] {
-    return this.#run(now, () => this.#handshake.start(now));
+    return this.#run(now, () => {
+      this.#antiEntropy.schedule(now);
+      this.#handshake.start(now);
+    });
   }
 
   /** Periodic work due at `now`: membership timers, seed retries, snapshot stalls, a sync round, pending pushes. */
@@ -146,7 +160,7 @@ export class Engine {
       if (this.#left) return ctx.drop('stopped', fromAddress);
       const v = validateMessage(raw);
       if (!v.ok) return ctx.drop(v.reason, fromAddress);
-      ctx.counters.inc(`received:${MESSAGE_TYPE_NAMES[v.message.t]}`);
+      ctx.counters.inc(RECEIVED_COUNTER[v.message.t] as string);
       try {
         this.#dispatch(fromAddress, v.message, now);
       } catch {
@@ -237,6 +251,7 @@ export class Engine {
 
   #run(now: number, work: () => void): Outbound[] {
     this.#lastNow = Math.max(this.#lastNow, now);
+    this.#ctx.now = now;
     this.#ctx.out = [];
     work();
     const out = this.#ctx.out;
@@ -246,6 +261,7 @@ export class Engine {
 
   #syncRound(now: number): void {
     const ctx = this.#ctx;
+    this.#reconnector.round(now, (address) => this.#handshake.introduce(address, now));
     const peer = ctx.peers.pick(ctx.random);
     if (peer === undefined) return;
     this.#bootstrap.start(peer, now);

@@ -1,4 +1,6 @@
 import type { NodeId } from '../core/ids.ts';
+import { memberProblem } from '../membership/freshness.ts';
+import type { MemberRecord } from '../membership/member.ts';
 import type { SyncContext } from './context.ts';
 import { MessageType, type HelloMessage, type MessageBody, type RefusalReason, type VersionRange, type WelcomeMessage } from './messages.ts';
 
@@ -31,6 +33,7 @@ export class Handshake {
   readonly #seeds: string[];
   readonly #refused = new Map<NodeId, RefusalReason>();
   readonly #introducedAt = new Map<string, number>();
+  readonly #claimedAt = new Map<NodeId, number>();
   #seedFailures = 0;
   #seedRetryAt = Number.POSITIVE_INFINITY;
   #joined = false;
@@ -100,7 +103,25 @@ export class Handshake {
     ctx.learnAddress(m.from, address);
     ctx.applyMembership(ctx.membership.hello(m.record, m.bootNonce, now));
     const body: MessageBody = { t: MessageType.WELCOME, mesh: ctx.mesh, version, versions: this.#versions, record: ctx.membership.self(), bootNonce: ctx.bootNonce };
-    ctx.sendTo(address, body, 'stream');
+    ctx.sendTo(address, body, 'stream', true, this.#claim(m.from, m.record, now));
+  }
+
+  /**
+   * A peer that introduces itself while we hold it suspect, dead or reaped (a healed
+   * partition, or a pause) cannot come back at the version we hold against it: it must
+   * refute, and for that it must hear the claim. So we tell it, as SWIM's claims allow
+   * (others may raise a member's status at the owner's current version). At most once per
+   * seedRetryMinMs per peer, so two peers cannot bounce HELLOs in a loop.
+   */
+  #claim(id: NodeId, record: unknown, now: number): unknown[] {
+    const held = this.#ctx.membership.get(id);
+    if (held?.status === 'alive' || held?.status === 'left' || memberProblem(record) !== undefined) return [];
+    const last = this.#claimedAt.get(id);
+    if (last !== undefined && now - last < this.#ctx.config.seedRetryMinMs) return [];
+    if (this.#claimedAt.size >= MAX_REFUSED) this.#claimedAt.clear();
+    this.#claimedAt.set(id, now);
+    this.#ctx.counters.inc('claimsSent');
+    return [{ ...(record as MemberRecord), status: held?.status === 'suspect' ? 'suspect' : 'dead' }];
   }
 
   /** A HELLO carrying our own node id: our own echo (same nonce) or a copied identity. */
@@ -150,6 +171,8 @@ export class Handshake {
     this.#refused.delete(m.from);
     ctx.learnAddress(m.from, address);
     ctx.applyMembership(ctx.membership.hello(m.record, m.bootNonce, now));
+    const claim = this.#claim(m.from, m.record, now);
+    if (claim.length > 0) ctx.sendTo(address, this.#hello(), 'stream', true, claim);
     if (this.#joined) return 'accepted';
     this.#joined = true;
     return 'join';

@@ -32,6 +32,11 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<MessageType, keyof typeof Messa
   Object.entries(MessageType).map(([name, code]) => [code, name]),
 ) as Record<MessageType, keyof typeof MessageType>;
 
+/** Counter names per type code, built once: counting a message allocates no string. */
+export const SENT_COUNTER: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(MessageType).map(([name, code]) => [code, `sent:${name}`]));
+/** See SENT_COUNTER. */
+export const RECEIVED_COUNTER: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(MessageType).map(([name, code]) => [code, `received:${name}`]));
+
 /** Lowest protocol version this build speaks. */
 export const PROTOCOL_VERSION_MIN = 1;
 /** Highest protocol version this build speaks. */

@@ -81,6 +81,52 @@ describe('Engine: handshake and membership', () => {
   });
 });
 
+describe('Engine: addresses and partitions', () => {
+  it('an address change is announced at once and peers reach the node at its new address', () => {
+    const mesh = TestMesh.started(4);
+    const mover = at(mesh, 2);
+    const before = mover.engine.membership.self().incarnation;
+    mesh.move(mover, '10.0.1.3', 7001);
+    mesh.send(mover, mover.engine.setAddress('10.0.1.3', 7001, mesh.now));
+    mesh.deliverAll();
+    expect(mover.engine.membership.self().incarnation).toBe(before + 1);
+    for (const n of mesh.nodes) {
+      if (n === mover) continue;
+      expect(n.engine.membership.get(mover.engine.nodeId)).toMatchObject({ addresses: ['10.0.1.3'], port: 7001, status: 'alive' });
+    }
+    const writer = at(mesh, 0);
+    write(mesh, writer, 'lamp', { on: false });
+    const outs = writer.engine.flush(mesh.now);
+    expect(outs.map((o) => o.to)).toContain('10.0.1.3:7001');
+    mesh.send(writer, outs);
+    mesh.deliverAll();
+    expect(mover.engine.store.get('lamp')).toEqual({ on: false });
+  });
+
+  it('two halves of a long partition (members reaped on both sides) rejoin and converge after it heals', () => {
+    const mesh = TestMesh.started(5);
+    const left = new Set([mesh.nodes[0]?.address, mesh.nodes[1]?.address]);
+    const cut = (f: { from: string; out: { to: string } }): boolean => left.has(f.from) === left.has(f.out.to);
+    mesh.filter = cut;
+    // Writes on both sides while cut off; long enough for deaths and reaping (local: 15 s).
+    mesh.run(2000);
+    write(mesh, at(mesh, 0), 'left-side', { v: 1 });
+    write(mesh, at(mesh, 4), 'right-side', { v: 2 });
+    mesh.run(30_000);
+    expect(at(mesh, 0).engine.membership.get(at(mesh, 4).engine.nodeId)).toBeUndefined();
+    expect(at(mesh, 4).engine.membership.get(at(mesh, 0).engine.nodeId)).toBeUndefined();
+    mesh.filter = () => true;
+    mesh.run(60_000, () => mesh.allAlive() && mesh.converged());
+    expect(mesh.allAlive()).toBe(true);
+    expect(mesh.converged()).toBe(true);
+    for (const n of mesh.nodes) {
+      expect(n.engine.store.get('left-side')).toEqual({ v: 1 });
+      expect(n.engine.store.get('right-side')).toEqual({ v: 2 });
+    }
+    expect(mesh.nodes.reduce((s, n) => s + (n.engine.counters().reconnects ?? 0), 0)).toBeGreaterThan(0);
+  });
+});
+
 describe('Engine: replication', () => {
   it('a write on one node reaches all others by eager push in one delivery', () => {
     const mesh = TestMesh.started(5);

@@ -28,7 +28,7 @@ export interface Flight {
 /** One node of the test mesh. */
 export interface TestNode {
   readonly i: number;
-  readonly address: string;
+  address: string;
   readonly engine: Engine;
   readonly events: EngineEvent[];
   up: boolean;
@@ -53,8 +53,9 @@ export class TestMesh {
     readonly seed = 1,
   ) {}
 
+  /** Virtual time of the `now` arguments: 0-based, unlike the engines' wall clock (as in the simulator). */
   get now(): number {
-    return this.clock.now();
+    return this.clock.now() - T0;
   }
 
   /** Adds node `this.nodes.length` (seeded with node 0 unless told), not yet started. */
@@ -73,6 +74,7 @@ export class TestMesh {
       seeds: ['10.0.0.1:7000'],
       store: new Store({ nodeId, clock: this.clock }),
       ...options,
+      now: this.now,
       clock: this.clock,
       random: new SeededRandom(this.seed * 1000 + i),
       config: resolveSyncConfig('local', { ...this.config, ...options.config }),
@@ -135,12 +137,19 @@ export class TestMesh {
       const live = this.nodes.filter((n) => n.up);
       const next = Math.min(...live.map((n) => Math.max(this.now + 1, n.engine.nextWakeAt())));
       if (!(next <= end)) break;
-      this.clock.set(next);
+      this.clock.set(T0 + next);
       for (const n of live) if (n.engine.nextWakeAt() <= this.now) this.send(n, n.engine.tick(this.now));
       this.deliverAll();
     }
-    this.clock.set(end);
+    this.clock.set(T0 + end);
     return this.now;
+  }
+
+  /** Moves a node to a new transport address (the router forgets the old one). */
+  move(node: TestNode, host: string, port: number): void {
+    this.#byAddress.delete(node.address);
+    node.address = `${host}:${port}`;
+    this.#byAddress.set(node.address, node);
   }
 
   /** Silences a node: it is neither ticked nor delivered to, and what it sent is dropped. */
