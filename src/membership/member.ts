@@ -24,4 +24,10 @@ export interface MemberRecord {
   /** Plugins (device capabilities) this node runs. */
   readonly capabilities: readonly string[];
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * Only while status is suspect: the member that raised the suspicion, or last confirmed it
+   * independently (its own probe failed). Lifeguard counts distinct suspecters as
+   * confirmations; without this, every relay of one suspicion would look independent.
+   */
+  readonly suspectedBy?: NodeId;
 }

@@ -1,0 +1,51 @@
+/** Everything Membership counts, for status pages and metrics (a type alias, so it is also a Record<string, number>). */
+export type MembershipCounters = {
+  /** Gossip, hello or digest-reply records that failed validation and were dropped. */
+  invalidGossip: number;
+  /** Records whose generation exceeded maxGeneration(now), ignored. */
+  ignoredFutureGeneration: number;
+  /** Peers that introduced themselves with our node id and another boot nonce. */
+  duplicateIdentity: number;
+  /** Gossip about ourselves at a higher generation than ours: we cannot out-version it (restored data directory or a copy). */
+  supersededSelf: number;
+  /** Times we raised our incarnation to refute news about ourselves. */
+  refutations: number;
+  /** Times a peer gossiped an older record of us and we re-announced ours to it. */
+  reannouncements: number;
+  /** Direct probes (pings) we started. */
+  probesSent: number;
+  /** Ping-reqs we sent to helpers after a direct probe timed out. */
+  indirectProbes: number;
+  /** Pings we sent on behalf of another member's ping-req. */
+  relayedProbes: number;
+  /** Ping-reqs dropped because too many relays were open. */
+  droppedRelays: number;
+  /** Probe messages that failed validation and were dropped. */
+  invalidProbe: number;
+  /** Members that became suspect in our view (by our probe or by gossip). */
+  suspicions: number;
+  /** Members that became dead in our view (suspicion expired or by gossip). */
+  deaths: number;
+  /** Dead or left members removed after reapTimeoutMs, leaving a tombstone. */
+  reaped: number;
+};
+
+/** All counters at zero. */
+export function newMembershipCounters(): MembershipCounters {
+  return {
+    invalidGossip: 0,
+    ignoredFutureGeneration: 0,
+    duplicateIdentity: 0,
+    supersededSelf: 0,
+    refutations: 0,
+    reannouncements: 0,
+    probesSent: 0,
+    indirectProbes: 0,
+    relayedProbes: 0,
+    droppedRelays: 0,
+    invalidProbe: 0,
+    suspicions: 0,
+    deaths: 0,
+    reaped: 0,
+  };
+}

@@ -1,0 +1,395 @@
+import { ChorusError, ErrorCode } from '../core/errors.ts';
+import { isNodeId, type NodeId } from '../core/ids.ts';
+import type { Random } from '../core/random.ts';
+import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
+import { validateMembershipConfig, type MembershipConfig } from './config.ts';
+import { newMembershipCounters, type MembershipCounters } from './counters.ts';
+import {
+  cleanMember,
+  compareFreshness,
+  compareVersion,
+  maxGeneration,
+  memberProblem,
+  parseVersion,
+  sameVersion,
+  versionOf,
+  withStatus,
+  type MemberVersion,
+} from './freshness.ts';
+import type { MemberRecord, MemberStatus } from './member.ts';
+import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
+import { Prober, type ProbeCandidates } from './probe.ts';
+import { expectedConfirmations, Suspicion, suspicionBounds } from './suspicion.ts';
+
+/** What a Membership needs to start: our own record (alive, incarnation 0 unless given), boot nonce, config, randomness, time. */
+export interface MembershipInit {
+  self: Omit<MemberRecord, 'status' | 'incarnation'> & { incarnation?: number };
+  bootNonce: string;
+  config: MembershipConfig;
+  random: Random;
+  now: number;
+}
+
+/** What we hold about one other member. */
+interface Entry {
+  record: MemberRecord;
+  /** When the current status began (reaping counts from here). */
+  since: number;
+  /** Running iff status is suspect (invariant 5). */
+  suspicion: Suspicion | undefined;
+}
+
+/** Why #evaluate is called. */
+type Evidence =
+  /** A validated record from gossip, a hello, or anti-entropy; `source` is the peer that sent it (not a suspecter: see 5). */
+  | { readonly kind: 'record'; readonly record: MemberRecord; readonly source: NodeId | undefined }
+  /** Our own write (leave, address change): only valid for ourselves. */
+  | { readonly kind: 'own'; readonly record: MemberRecord }
+  /** Our probe period of this member ended without an ack. */
+  | { readonly kind: 'probe-failed' }
+  /** Time passed: suspicions may expire, dead and left members may be reaped. */
+  | { readonly kind: 'timers' };
+
+/**
+ * A sans-I/O SWIM + Lifeguard membership state machine (DESIGN.md, Membership and failure
+ * detection). Every call takes `now` and returns what to send and what changed; the caller
+ * owns sockets and timers.
+ *
+ * Invariants, all decided in `#evaluate`, the one place where a member's record changes:
+ *  1. Only records that pass `memberProblem` and whose generation is at most
+ *     `maxGeneration(now)` reach `#evaluate`; the rest are counted and dropped.
+ *  2. Another member's owner fields (name, generation, incarnation, addresses, port,
+ *     capabilities, tags) change only with a strictly fresher version, taken whole.
+ *  3. A claim at the version we hold may only raise the status rank (alive → suspect →
+ *     dead → left) and changes nothing else (but `suspectedBy`, see 5).
+ *  4. Our own record changes only by our own writes (leave, setAddresses) and refutations:
+ *     news about us at our generation that is fresher than our record is refuted with
+ *     incarnation = its incarnation + 1; a higher generation is counted (`supersededSelf`).
+ *  5. A member has a running Suspicion iff its status is suspect. Each independent
+ *     suspecter (a claim's `suspectedBy`, or ourselves when our own probe fails), other
+ *     than the suspect, confirms it at most once; a new confirmation is stamped on the
+ *     record and gossiped, so others count it too (memberlist rebroadcasts confirmations).
+ *     Relaying peers are not suspecters. When it runs out, the member is dead at the same
+ *     version.
+ *  6. Dead and left members are reaped `reapTimeoutMs` after entering that status, leaving
+ *     a tombstone of their version; nothing at or below a tombstone is learned again.
+ *  7. Every status change (first learning and reaping included) emits exactly one
+ *     `status` output, and every accepted change is queued for piggybacking.
+ *  8. Our own node id is never a peer entry; a hello with our id and another boot nonce is
+ *     reported as `duplicate-identity` and goes no further.
+ */
+export class Membership {
+  readonly #config: MembershipConfig;
+  readonly #bootNonce: string;
+  readonly #selfId: NodeId;
+  #self: MemberRecord;
+  readonly #entries = new Map<NodeId, Entry>();
+  /** Entries that are not alive: the only ones with timers. */
+  readonly #watched = new Set<NodeId>();
+  readonly #tombstones = new Map<NodeId, MemberVersion>();
+  readonly #queue = new BroadcastQueue();
+  readonly #counters = newMembershipCounters();
+  readonly #prober: Prober;
+  #out: MembershipOutput[] = [];
+
+  /** Starts as an alive member knowing only itself; throws CHORUS_INVALID_CONFIG on a bad config or self record. */
+  constructor(init: MembershipInit) {
+    this.#config = validateMembershipConfig(init.config as unknown as Readonly<Record<string, unknown>>);
+    const self = { ...init.self, status: 'alive', incarnation: init.self.incarnation ?? 0 };
+    const problem = memberProblem(self);
+    if (problem !== undefined) throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: ${problem}`);
+    this.#self = cleanMember(self as MemberRecord);
+    if (this.#self.generation > maxGeneration(init.now, this.#config.maxFutureGenerationMs)) {
+      throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: generation ${this.#self.generation} is beyond maxGeneration`);
+    }
+    this.#selfId = this.#self.nodeId;
+    this.#bootNonce = init.bootNonce;
+    this.#prober = new Prober(this.#selfId, this.#config, init.random, this.#counters, init.now);
+    this.#queue.enqueue(this.#selfId, true);
+  }
+
+  /** Does the periodic work that is due at `now` (probe start, ping-req escalation, suspicion, expiry, reaping). */
+  tick(now: number): MembershipOutput[] {
+    const { sends, failed } = this.#prober.tick(now, this.#candidates);
+    for (const send of sends) {
+      // Lifeguard's buddy system: a ping to a suspect carries the suspicion, so it can refute.
+      const target = send.type === 'send' && send.message.kind === 'ping' ? this.#entries.get(send.to) : undefined;
+      if (target?.record.status === 'suspect') this.#queue.enqueue(target.record.nodeId, true);
+    }
+    this.#out.push(...sends);
+    if (failed !== undefined) this.#evaluate(failed, { kind: 'probe-failed' }, now);
+    for (const id of [...this.#watched]) this.#evaluate(id, { kind: 'timers' }, now);
+    return this.#drain();
+  }
+
+  /** Handles a probe message from an authenticated peer: answers pings, relays ping-reqs, matches acks. */
+  handleProbe(from: NodeId, message: ProbeMessage, now: number): MembershipOutput[] {
+    if (!isNodeId(from) || probeMessageProblem(message) !== undefined) {
+      this.#counters.invalidProbe++;
+      return [];
+    }
+    this.heard(from, now);
+    this.#out.push(...this.#prober.handle(from, message, now));
+    return this.#drain();
+  }
+
+  /** Applies member records received by gossip or anti-entropy; invalid ones are counted and dropped. */
+  applyGossip(updates: readonly unknown[], now: number, from?: NodeId): MembershipOutput[] {
+    if (from !== undefined) this.heard(from, now);
+    for (const update of updates) this.#accept(update, now, from);
+    return this.#drain();
+  }
+
+  /** An authenticated peer introduced itself: detect a copy of our identity, else learn it and count it as alive. */
+  hello(record: unknown, bootNonce: string, now: number): MembershipOutput[] {
+    if (memberProblem(record) !== undefined) {
+      this.#counters.invalidGossip++;
+      return [];
+    }
+    const nodeId = (record as MemberRecord).nodeId;
+    if (nodeId === this.#selfId) {
+      // The same nonce is ourselves reached through a loop (a seed list naming our own address).
+      if (bootNonce !== this.#bootNonce) {
+        this.#counters.duplicateIdentity++;
+        this.#out.push({ type: 'duplicate-identity', nodeId, bootNonce });
+      }
+      return this.#drain();
+    }
+    this.#accept(record, now, nodeId);
+    this.heard(nodeId, now);
+    return this.#drain();
+  }
+
+  /** Any authenticated message from `from` proves it alive: an open probe of it is satisfied. */
+  heard(from: NodeId, _now: number): void {
+    this.#prober.heard(from);
+    // Lifeguard's buddy system, extended: a member we hold as suspect or dead is talking to
+    // us, so our next messages carry that claim, for it to hear and refute.
+    const status = this.#entries.get(from)?.record.status;
+    if ((status === 'suspect' || status === 'dead') && !this.#queue.has(from)) this.#queue.enqueue(from, true);
+    // Whoever still talks to us after we left has not heard it yet.
+    if (this.#self.status === 'left' && !this.#queue.has(this.#selfId)) this.#queue.enqueue(this.#selfId, true);
+  }
+
+  /** Up to `max` (capped at gossipMaxPerMessage) queued updates, each sent ceil(λ·log10(N+1)) times, fewest-sent first. */
+  piggyback(max: number): MemberRecord[] {
+    const limit = retransmitLimit(this.#config.retransmitMult, this.#entries.size + 1);
+    const ids = this.#queue.take(Math.min(max, this.#config.gossipMaxPerMessage), limit);
+    return ids.map((id) => this.get(id)).filter((r): r is MemberRecord => r !== undefined);
+  }
+
+  /** Our view as { nodeId: [generation, incarnation, status rank] }, ourselves included, for anti-entropy. */
+  digest(): Record<string, [generation: number, incarnation: number, rank: number]> {
+    const out: Record<string, [number, number, number]> = {};
+    for (const r of this.members()) {
+      const [g, i, rank] = versionOf(r);
+      out[r.nodeId] = [g, i, rank];
+    }
+    return out;
+  }
+
+  /** Our records (ourselves included) fresher than the peer's digest entry, or missing from it (a malformed entry counts as missing). */
+  recordsFor(peerDigest: Readonly<Record<string, unknown>>): MemberRecord[] {
+    return this.members().filter((r) => {
+      const theirs = Object.hasOwn(peerDigest, r.nodeId) ? parseVersion(peerDigest[r.nodeId]) : undefined;
+      return theirs === undefined || compareVersion(versionOf(r), theirs) > 0;
+    });
+  }
+
+  /** Graceful leave: our status becomes left at incarnation + 1, gossiped first; probing stops. */
+  leave(now: number): MembershipOutput[] {
+    if (this.#self.status === 'left') return [];
+    const record = Object.freeze({ ...this.#self, status: 'left' as const, incarnation: this.#self.incarnation + 1 });
+    this.#evaluate(this.#selfId, { kind: 'own', record }, now);
+    this.#prober.stop();
+    return this.#drain();
+  }
+
+  /** Our addresses changed: incarnation + 1, gossiped first. Throws CHORUS_INVALID_CONFIG on bad addresses or port. */
+  setAddresses(addresses: readonly string[], port: number, now: number): MembershipOutput[] {
+    const candidate = { ...this.#self, addresses: [...addresses], port, incarnation: this.#self.incarnation + 1 };
+    const problem = memberProblem(candidate);
+    if (problem !== undefined) throw new ChorusError(ErrorCode.InvalidConfig, `membership addresses: ${problem}`);
+    this.#evaluate(this.#selfId, { kind: 'own', record: cleanMember(candidate) }, now);
+    return this.#drain();
+  }
+
+  /** Our own record as the mesh should see it. */
+  self(): MemberRecord {
+    return this.#self;
+  }
+
+  /** The record of `nodeId` (ourselves included), or undefined if unknown or reaped. */
+  get(nodeId: NodeId): MemberRecord | undefined {
+    return nodeId === this.#selfId ? this.#self : this.#entries.get(nodeId)?.record;
+  }
+
+  /** Every member we hold, ourselves included, reaped ones excluded, sorted by node id. */
+  members(): MemberRecord[] {
+    return [this.#self, ...[...this.#entries.values()].map((e) => e.record)].sort(byNodeId);
+  }
+
+  /** Alive and suspect members other than ourselves, sorted. */
+  aliveNodeIds(): NodeId[] {
+    return this.#idsWith((s) => s === 'alive' || s === 'suspect');
+  }
+
+  /** A snapshot of the counters (see MembershipCounters; assignable to Readonly<Record<string, number>>). */
+  counters(): Readonly<MembershipCounters> {
+    return Object.freeze({ ...this.#counters });
+  }
+
+  readonly #candidates: ProbeCandidates = {
+    targets: () => this.aliveNodeIds(),
+    helpers: () => this.#idsWith((s) => s === 'alive'),
+  };
+
+  #idsWith(keep: (s: MemberStatus) => boolean): NodeId[] {
+    const out: NodeId[] = [];
+    for (const [id, e] of this.#entries) if (keep(e.record.status)) out.push(id);
+    return out.sort();
+  }
+
+  #drain(): MembershipOutput[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** Invariant 1: validate, bound the generation, then evaluate. */
+  #accept(x: unknown, now: number, source: NodeId | undefined): void {
+    if (memberProblem(x) !== undefined) {
+      this.#counters.invalidGossip++;
+      return;
+    }
+    const record = cleanMember(x as MemberRecord);
+    if (record.generation > maxGeneration(now, this.#config.maxFutureGenerationMs)) {
+      this.#counters.ignoredFutureGeneration++;
+      return;
+    }
+    this.#evaluate(record.nodeId, { kind: 'record', record, source }, now);
+  }
+
+  /** The one place where a member's record and status are decided (see the invariants above). */
+  #evaluate(nodeId: NodeId, evidence: Evidence, now: number): void {
+    if (nodeId === this.#selfId) return this.#evaluateSelf(evidence);
+    const entry = this.#entries.get(nodeId);
+    switch (evidence.kind) {
+      case 'record':
+        return this.#evaluateRecord(nodeId, entry, evidence.record, now);
+      case 'probe-failed':
+        if (entry?.record.status === 'alive') this.#commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
+        else if (entry?.record.status === 'suspect') this.#confirm(entry, this.#selfId);
+        return;
+      case 'timers': {
+        const status = entry?.record.status;
+        if (entry === undefined) this.#watched.delete(nodeId);
+        else if (status === 'suspect' && (entry.suspicion?.remaining(now) ?? 0) <= 0) this.#commit(entry, withStatus(entry.record, 'dead'), undefined, now);
+        else if ((status === 'dead' || status === 'left') && now - entry.since >= this.#config.reapTimeoutMs) this.#reap(entry);
+        return;
+      }
+      case 'own':
+        return; // only we write our own record
+    }
+  }
+
+  /** Invariants 2, 3, 5 and 6 for a record about another member. */
+  #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, now: number): void {
+    const suspecter = record.suspectedBy === nodeId ? undefined : record.suspectedBy;
+    if (entry === undefined) {
+      const tombstone = this.#tombstones.get(nodeId);
+      if (tombstone === undefined || compareVersion(versionOf(record), tombstone) > 0) this.#commit(undefined, record, suspecter, now);
+      return;
+    }
+    const order = compareFreshness(record, entry.record);
+    if (order === 0 && record.status === 'suspect') this.#confirm(entry, suspecter);
+    if (order <= 0) return;
+    this.#commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
+  }
+
+  /** Invariant 5: counts an independent confirmation and, if it is new, passes it on. */
+  #confirm(entry: Entry, suspecter: NodeId | undefined): void {
+    if (entry.suspicion?.confirm(suspecter) !== true) return;
+    entry.record = withStatus(entry.record, 'suspect', suspecter);
+    this.#queue.enqueue(entry.record.nodeId);
+  }
+
+  /** Invariant 4: our own writes apply; fresher news about us at our generation is refuted. */
+  #evaluateSelf(evidence: Evidence): void {
+    const me = this.#self;
+    if (evidence.kind === 'own') {
+      this.#self = evidence.record;
+      this.#queue.enqueue(this.#selfId, true);
+      if (evidence.record.status !== me.status) {
+        this.#out.push({ type: 'status', nodeId: this.#selfId, previous: me.status, status: evidence.record.status, member: evidence.record });
+      }
+      return;
+    }
+    if (evidence.kind !== 'record') return;
+    const claim = evidence.record;
+    const order = compareFreshness(claim, me);
+    if (order < 0) return this.#reannounce(evidence.source);
+    if (claim.generation > me.generation) this.#counters.supersededSelf++;
+    if (claim.generation !== me.generation || order === 0) return;
+    if (claim.incarnation >= Number.MAX_SAFE_INTEGER) return; // cannot be outbid; counted nowhere better
+    this.#self = Object.freeze({ ...me, incarnation: claim.incarnation + 1 });
+    this.#counters.refutations++;
+    this.#queue.enqueue(this.#selfId, true);
+  }
+
+  /**
+   * `source` holds an older record of us (a refuted suspicion, a previous life, old
+   * addresses) and its gossip would stop before it learns better: queue ours first and
+   * send it a ping, whose piggyback carries it.
+   */
+  #reannounce(source: NodeId | undefined): void {
+    this.#counters.reannouncements++;
+    this.#queue.enqueue(this.#selfId, true);
+    if (source !== undefined && source !== this.#selfId) this.#out.push(this.#prober.nudge(source));
+  }
+
+  /** Invariants 5 and 7: store `next`, keep the suspicion timer in step, report, queue. */
+  #commit(entry: Entry | undefined, next: MemberRecord, suspecter: NodeId | undefined, now: number): void {
+    const previous = entry?.record.status ?? 'unknown';
+    const e = entry ?? this.#insert(next, now);
+    e.record = next;
+    if (previous !== next.status) {
+      e.since = now;
+      if (next.status === 'suspect') this.#counters.suspicions++;
+      if (next.status === 'dead') this.#counters.deaths++;
+      this.#out.push({ type: 'status', nodeId: next.nodeId, previous, status: next.status, member: next });
+    }
+    if (next.status !== 'suspect') e.suspicion = undefined;
+    else if (e.suspicion !== undefined) e.suspicion.confirm(suspecter);
+    else e.suspicion = this.#newSuspicion(now, suspecter);
+    if (next.status === 'alive') this.#watched.delete(next.nodeId);
+    else this.#watched.add(next.nodeId);
+    this.#queue.enqueue(next.nodeId);
+  }
+
+  #insert(record: MemberRecord, now: number): Entry {
+    const entry: Entry = { record, since: now, suspicion: undefined };
+    this.#entries.set(record.nodeId, entry);
+    this.#tombstones.delete(record.nodeId);
+    return entry;
+  }
+
+  #newSuspicion(now: number, suspecter: NodeId | undefined): Suspicion {
+    const n = this.#entries.size + 1;
+    const k = expectedConfirmations(this.#config.suspicionMult, n);
+    return new Suspicion(now, k, suspicionBounds(this.#config, n), suspecter);
+  }
+
+  /** Invariant 6: forget a dead or left member, keeping its version as a tombstone. */
+  #reap(entry: Entry): void {
+    const { record } = entry;
+    this.#entries.delete(record.nodeId);
+    this.#watched.delete(record.nodeId);
+    this.#tombstones.set(record.nodeId, versionOf(record));
+    this.#queue.remove(record.nodeId);
+    this.#counters.reaped++;
+    this.#out.push({ type: 'status', nodeId: record.nodeId, previous: record.status, status: 'removed', member: record });
+  }
+}
+
+const byNodeId = (a: MemberRecord, b: MemberRecord): number => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0);

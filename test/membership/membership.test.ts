@@ -1,0 +1,349 @@
+import { describe, expect, it } from 'vitest';
+import { newNodeId, type NodeId } from '../../src/core/ids.ts';
+import { SeededRandom } from '../../src/core/random.ts';
+import {
+  maxGeneration,
+  Membership,
+  resolveMembershipConfig,
+  retransmitLimit,
+  type MemberRecord,
+  type MemberStatus,
+  type MembershipConfig,
+  type MembershipOutput,
+} from '../../src/membership/index.ts';
+
+// One Membership instance driven by hand: gossip rules, refutation, identity, limits,
+// piggyback counts and Lifeguard's confirmations. Pings it sends are answered at once by
+// the test, so its own probing never interferes.
+
+const LOCAL = resolveMembershipConfig('local');
+
+function setup(seed = 1, config: MembershipConfig = LOCAL) {
+  const random = new SeededRandom(seed);
+  const id = newNodeId(random);
+  const m = new Membership({
+    self: { nodeId: id, name: 'me', generation: 5, addresses: ['10.0.0.1'], port: 7400, capabilities: ['hue'], tags: { room: 'hall' } },
+    bootNonce: 'my-nonce',
+    config,
+    random: random.fork(),
+    now: 0,
+  });
+  const peer = (generation = 1, incarnation = 0, status: MemberStatus = 'alive', nodeId: NodeId = newNodeId(random)): MemberRecord => ({
+    nodeId,
+    name: `peer-${nodeId.slice(0, 4)}`,
+    generation,
+    incarnation,
+    status,
+    addresses: ['10.0.0.9'],
+    port: 7401,
+    capabilities: [],
+    tags: {},
+  });
+  return { m, id, random, peer };
+}
+
+/** Answers every ping `m` sends, so its probes always succeed. */
+function answered(m: Membership, outputs: MembershipOutput[], now: number): MembershipOutput[] {
+  const all = [...outputs];
+  for (const o of outputs) {
+    if (o.type === 'send' && o.message.kind === 'ping') all.push(...m.handleProbe(o.to, { kind: 'ack', probeSeq: o.message.probeSeq, target: o.to }, now));
+  }
+  return all;
+}
+
+const statuses = (outputs: readonly MembershipOutput[]) =>
+  outputs.flatMap((o) => (o.type === 'status' ? [`${o.previous}→${o.status}`] : []));
+
+describe('Membership: applying gossip', () => {
+  it('learns members (unknown → alive) and never adds itself', () => {
+    const { m, id, peer } = setup();
+    const a = peer();
+    expect(statuses(m.applyGossip([a, { ...m.self(), name: 'impostor' }], 10))).toEqual(['unknown→alive']);
+    expect(m.members().map((r) => r.nodeId).sort()).toEqual([a.nodeId, id].sort());
+    expect(m.aliveNodeIds()).toEqual([a.nodeId]);
+    expect(m.self().name).toBe('me');
+  });
+
+  it('counts and drops invalid entries, applying the valid ones of the same batch', () => {
+    const { m, peer } = setup();
+    const good = peer();
+    const out = m.applyGossip([null, 'x', { ...peer(), port: -1 }, { ...peer(), status: 'gone' }, good, { ...peer(), generation: 2 ** 60 }], 10);
+    expect(statuses(out)).toEqual(['unknown→alive']);
+    expect(m.counters().invalidGossip).toBe(5);
+    expect(m.members()).toHaveLength(2);
+    expect(m.get(good.nodeId)).toEqual(good);
+  });
+
+  it('ignores and counts a far-future generation; epoch-second generations within a year pass', () => {
+    const now = 1_700_000_000_000;
+    const { m, peer } = setup();
+    const bound = maxGeneration(now, LOCAL.maxFutureGenerationMs);
+    const tooFar = peer(bound + 1);
+    const epochSeconds = peer(bound);
+    m.applyGossip([tooFar, epochSeconds], now);
+    expect(m.counters().ignoredFutureGeneration).toBe(1);
+    expect(m.get(tooFar.nodeId)).toBeUndefined();
+    expect(m.get(epochSeconds.nodeId)?.generation).toBe(bound);
+    // With a small `now` (a test clock), small counters still pass.
+    const small = setup(2);
+    small.m.applyGossip([small.peer(1000)], 0);
+    expect(small.m.counters().ignoredFutureGeneration).toBe(0);
+  });
+
+  it('a same-version claim changes only the status; only a fresher version changes owner fields', () => {
+    const { m, peer } = setup();
+    const a = peer(3, 2);
+    m.applyGossip([a], 10);
+    m.applyGossip([{ ...a, status: 'suspect', addresses: ['6.6.6.6'], name: 'forged' }], 20);
+    expect(m.get(a.nodeId)).toMatchObject({ status: 'suspect', addresses: ['10.0.0.9'], name: a.name });
+    // Stale news (lower incarnation) changes nothing.
+    expect(m.applyGossip([{ ...a, incarnation: 1, status: 'dead' }], 30)).toEqual([]);
+    // The owner's refutation (higher incarnation) replaces the whole record.
+    const refuted = { ...a, incarnation: 3, addresses: ['10.0.0.10'] };
+    expect(statuses(m.applyGossip([refuted], 40))).toEqual(['suspect→alive']);
+    expect(m.get(a.nodeId)).toEqual(refuted);
+  });
+
+  it('keeps extra wire properties out of stored and relayed records', () => {
+    const { m, peer } = setup();
+    const a = peer();
+    m.applyGossip([{ ...a, secret: 'x'.repeat(1000) }], 10);
+    expect(m.get(a.nodeId)).toEqual(a);
+    expect(m.piggyback(16).find((r) => r.nodeId === a.nodeId)).toEqual(a);
+  });
+});
+
+describe('Membership: news about ourselves', () => {
+  it('refutes suspect/dead at our version by raising the incarnation, gossiped first', () => {
+    const { m } = setup();
+    m.piggyback(16);
+    m.piggyback(16); // drain the initial self announcement
+    const me = m.self();
+    expect(m.applyGossip([{ ...me, status: 'suspect' }], 10)).toEqual([]);
+    expect(m.self()).toMatchObject({ status: 'alive', incarnation: 1 });
+    m.applyGossip([{ ...me, status: 'dead', incarnation: 1 }], 20);
+    expect(m.self().incarnation).toBe(2);
+    expect(m.counters().refutations).toBe(2);
+    expect(m.piggyback(1)).toEqual([m.self()]);
+  });
+
+  it('answers an older record of us (a refuted rumour still circulating) by re-announcing to its sender', () => {
+    const { m, peer } = setup();
+    const b = peer();
+    m.applyGossip([b], 0);
+    const me = m.self();
+    m.applyGossip([{ ...me, status: 'suspect' }], 10, b.nodeId); // refuted: incarnation 1
+    while (m.piggyback(16).length > 0); // drain
+    const out = m.applyGossip([{ ...me, status: 'dead' }], 20, b.nodeId);
+    expect(out).toEqual([{ type: 'send', to: b.nodeId, message: { kind: 'ping', probeSeq: expect.any(Number), target: b.nodeId } }]);
+    expect(m.piggyback(1)).toEqual([m.self()]);
+    expect(m.counters()).toMatchObject({ refutations: 1, reannouncements: 1 });
+    expect(m.self().incarnation).toBe(1);
+  });
+
+  it('never lets gossip change our addresses or other fields', () => {
+    const { m } = setup();
+    const me = m.self();
+    m.applyGossip([{ ...me, incarnation: 7, addresses: ['6.6.6.6'], port: 1, name: 'evil', tags: { owned: 'yes' } }], 10);
+    expect(m.self()).toEqual({ ...me, incarnation: 8 });
+  });
+
+  it('counters are a Record<string, number> snapshot', () => {
+    const { m } = setup();
+    const c: Readonly<Record<string, number>> = m.counters();
+    expect(Object.values(c).every((v) => v === 0)).toBe(true);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('ignores stale news about us and counts a higher generation it cannot out-version', () => {
+    const { m } = setup();
+    const me = m.self();
+    m.applyGossip([{ ...me, generation: 4, incarnation: 50, status: 'dead' }, { ...me, status: 'alive' }], 10);
+    expect(m.self()).toEqual(me);
+    m.applyGossip([{ ...me, generation: 6, status: 'dead' }], 20);
+    expect(m.self()).toEqual(me);
+    expect(m.counters()).toMatchObject({ supersededSelf: 1, refutations: 0 });
+  });
+
+  it('reports a peer with our node id and another boot nonce as duplicate-identity, and keeps it out', () => {
+    const { m, id } = setup();
+    const copy = { ...m.self(), addresses: ['10.0.0.99'], incarnation: 3 };
+    expect(m.hello(copy, 'their-nonce', 10)).toEqual([{ type: 'duplicate-identity', nodeId: id, bootNonce: 'their-nonce' }]);
+    expect(m.counters().duplicateIdentity).toBe(1);
+    expect(m.members()).toHaveLength(1);
+    expect(m.self().addresses).toEqual(['10.0.0.1']);
+    // Our own nonce: we reached ourselves through a loop; nothing to report.
+    expect(m.hello(copy, 'my-nonce', 20)).toEqual([]);
+    expect(m.counters().duplicateIdentity).toBe(1);
+  });
+
+  it('hello learns the peer; an invalid hello record is counted', () => {
+    const { m, peer } = setup();
+    const a = peer();
+    expect(statuses(m.hello(a, 'n', 10))).toEqual(['unknown→alive']);
+    expect(m.hello({ ...a, nodeId: 'nope' }, 'n', 20)).toEqual([]);
+    expect(m.counters().invalidGossip).toBe(1);
+  });
+
+  it('setAddresses raises the incarnation and queues us with priority; leave is left at incarnation + 1', () => {
+    const { m, id, peer } = setup();
+    m.applyGossip([peer(), peer()], 0);
+    expect(m.setAddresses(['192.168.1.5', 'fe80::1'], 7500, 10)).toEqual([]);
+    expect(m.self()).toMatchObject({ addresses: ['192.168.1.5', 'fe80::1'], port: 7500, incarnation: 1 });
+    expect(m.piggyback(1)[0]).toEqual(m.self());
+    expect(() => m.setAddresses(['x'.repeat(65)], 7500, 20)).toThrow(/addresses/);
+    expect(() => m.setAddresses([], 70_000, 20)).toThrow(/port/);
+    const out = m.leave(30);
+    expect(out).toEqual([{ type: 'status', nodeId: id, previous: 'alive', status: 'left', member: m.self() }]);
+    expect(m.self()).toMatchObject({ status: 'left', incarnation: 2 });
+    expect(m.piggyback(1)[0]).toEqual(m.self());
+    expect(m.leave(40)).toEqual([]);
+  });
+});
+
+describe('Membership: anti-entropy digests', () => {
+  it('digest lists every member; recordsFor sends what the peer lacks or holds older', () => {
+    const { m, id, peer } = setup();
+    const a = peer(2, 3);
+    const b = peer(1, 0);
+    const c = peer(1, 1);
+    m.applyGossip([a, b, c], 0);
+    expect(m.digest()).toEqual({ [id]: [5, 0, 0], [a.nodeId]: [2, 3, 0], [b.nodeId]: [1, 0, 0], [c.nodeId]: [1, 1, 0] });
+    const peerDigest = {
+      [id]: [5, 0, 0], // same: not sent
+      [a.nodeId]: [2, 2, 2], // older incarnation: sent
+      [b.nodeId]: [1, 0, 1], // fresher at the peer: not sent
+      [c.nodeId]: 'garbage', // malformed: treated as missing
+    };
+    expect(m.recordsFor(peerDigest).map((r) => r.nodeId).sort()).toEqual([a.nodeId, c.nodeId].sort());
+    expect(m.recordsFor({}).length).toBe(4);
+  });
+});
+
+describe('Membership: piggyback retransmission', () => {
+  const cases: [number, number][] = [1, 2, 3, 4].flatMap((mult) => [1, 3, 5, 8].map((n): [number, number] => [mult, n]));
+
+  it.each(cases)('λ=%i, N=%i: every queued update goes out ceil(λ·log10(N+1)) times', (mult, n) => {
+    const { m, peer } = setup(7, resolveMembershipConfig('local', { retransmitMult: mult }));
+    m.applyGossip(Array.from({ length: n - 1 }, () => peer()), 0);
+    const sent = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const batch = m.piggyback(1);
+      if (batch.length === 0) break;
+      for (const r of batch) sent.set(r.nodeId, (sent.get(r.nodeId) ?? 0) + 1);
+    }
+    const limit = retransmitLimit(mult, n);
+    expect(limit).toBe(Math.ceil(mult * Math.log10(n + 1)));
+    expect([...sent.values()]).toEqual(Array.from({ length: n }, () => limit));
+  });
+
+  it('hands out the fewest-sent first and never more than gossipMaxPerMessage', () => {
+    const { m, peer } = setup(8, resolveMembershipConfig('local', { gossipMaxPerMessage: 2 }));
+    const [a, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([a, b, c], 0);
+    const first = m.piggyback(100);
+    expect(first).toHaveLength(2);
+    const second = m.piggyback(2);
+    // Nothing sent twice while something has not been sent once.
+    expect(new Set([...first, ...second].map((r) => r.nodeId)).size).toBe(4);
+  });
+});
+
+describe('Membership: Lifeguard suspicion', () => {
+  // suspicionMult 4 → k = 2 expected confirmations; with 6 members min = 4·1·200 = 800 ms, max = 4800 ms.
+  const config = resolveMembershipConfig('local', { suspicionMult: 4 });
+
+  /** When the suspect is declared dead, given claims as (suspectedBy, relayed by) pairs after the first. */
+  function deadAfter(claims: (ids: NodeId[], suspect: NodeId) => [suspecter: NodeId, relay: NodeId][]): number {
+    const { m, peer } = setup(3, config);
+    const others = Array.from({ length: 5 }, () => peer());
+    m.applyGossip(others, 0);
+    const [x, ...rest] = others as [MemberRecord, ...MemberRecord[]];
+    const ids = rest.map((r) => r.nodeId);
+    const claim = (by: NodeId): MemberRecord => ({ ...x, status: 'suspect', suspectedBy: by });
+    expect(statuses(m.applyGossip([claim(ids[0] as NodeId)], 0, ids[0]))).toEqual(['alive→suspect']);
+    for (const [by, relay] of claims(ids, x.nodeId)) m.applyGossip([claim(by)], 0, relay);
+    for (let now = 10; now <= 10_000; now += 10) {
+      const out = answered(m, m.tick(now), now);
+      if (statuses(out).includes('suspect→dead')) return now;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  it('with no confirmation the suspicion lasts the maximum', () => {
+    expect(deadAfter(() => [])).toBe(4800);
+  });
+
+  it('relays, the first suspecter again, and the suspect itself do not confirm', () => {
+    expect(deadAfter((ids, x) => [[ids[0] as NodeId, ids[1] as NodeId], [ids[0] as NodeId, ids[2] as NodeId], [x, x]])).toBe(4800);
+  });
+
+  it('one independent confirmation shortens it to max − (max−min)·log 2 / log 3', () => {
+    const expected = Math.floor(4800 - (4000 * Math.log(2)) / Math.log(3));
+    const at = deadAfter((ids) => [[ids[1] as NodeId, ids[3] as NodeId]]);
+    expect(at).toBeGreaterThanOrEqual(expected);
+    expect(at).toBeLessThan(expected + 10);
+  });
+
+  it('k confirmations bring it down to the minimum', () => {
+    expect(deadAfter((ids) => [[ids[1] as NodeId, ids[1] as NodeId], [ids[2] as NodeId, ids[0] as NodeId], [ids[3] as NodeId, ids[0] as NodeId]])).toBe(800);
+  });
+
+  it('a new confirmation is stamped on the record and gossiped; our own failed probe stamps us', () => {
+    const { m, id, peer } = setup(5, config);
+    const others = Array.from({ length: 5 }, () => peer());
+    m.applyGossip(others, 0);
+    while (m.piggyback(16).length > 0); // drain
+    const [x, b, c] = others as [MemberRecord, MemberRecord, MemberRecord];
+    m.applyGossip([{ ...x, status: 'suspect', suspectedBy: b.nodeId }], 0, b.nodeId);
+    expect(m.get(x.nodeId)).toMatchObject({ status: 'suspect', suspectedBy: b.nodeId });
+    m.applyGossip([{ ...x, status: 'suspect', suspectedBy: c.nodeId }], 0, c.nodeId);
+    expect(m.piggyback(16)).toContainEqual({ ...x, status: 'suspect', suspectedBy: c.nodeId });
+    // Our own probe of x fails (nobody answers): we are the next independent suspecter.
+    let now = 0;
+    while (m.get(x.nodeId)?.suspectedBy !== id && now < 10_000) {
+      now += 10;
+      const out = m.tick(now);
+      for (const o of out) {
+        if (o.type === 'send' && o.message.kind === 'ping' && o.to !== x.nodeId) m.handleProbe(o.to, { kind: 'ack', probeSeq: o.message.probeSeq, target: o.to }, now);
+      }
+    }
+    expect(m.get(x.nodeId)).toMatchObject({ status: 'suspect', suspectedBy: id });
+  });
+
+  it('a dead verdict drops suspectedBy', () => {
+    const { m, peer } = setup(6, config);
+    const [x, b] = [peer(), peer()];
+    m.applyGossip([x, b], 0);
+    m.applyGossip([{ ...x, status: 'suspect', suspectedBy: b.nodeId }], 0, b.nodeId);
+    m.applyGossip([{ ...x, status: 'dead', suspectedBy: b.nodeId }], 0, b.nodeId);
+    expect(m.get(x.nodeId)).toEqual({ ...x, status: 'dead' });
+  });
+});
+
+describe('Membership: reaping and tombstones', () => {
+  it('reaps dead members after reapTimeoutMs; stale gossip cannot resurrect them, a restart can', () => {
+    const config = resolveMembershipConfig('local', { reapTimeoutMs: 1000 });
+    const { m, peer } = setup(4, config);
+    const a = peer(1, 4);
+    m.applyGossip([a], 0);
+    expect(statuses(m.applyGossip([{ ...a, status: 'dead' }], 100))).toEqual(['alive→dead']);
+    let removedAt = -1;
+    for (let now = 110; now <= 2000 && removedAt < 0; now += 10) {
+      const out = answered(m, m.tick(now), now);
+      if (statuses(out).includes('dead→removed')) removedAt = now;
+    }
+    expect(removedAt).toBe(1100);
+    expect(m.get(a.nodeId)).toBeUndefined();
+    expect(m.members()).toHaveLength(1);
+    expect(m.counters().reaped).toBe(1);
+    expect(m.piggyback(16).some((r) => r.nodeId === a.nodeId)).toBe(false);
+    // Old news: the alive record, the suspect claim, the dead record itself.
+    expect(m.applyGossip([a, { ...a, status: 'suspect' }, { ...a, status: 'dead' }, { ...a, incarnation: 3 }], 2000)).toEqual([]);
+    expect(m.get(a.nodeId)).toBeUndefined();
+    // A restart (higher generation) is new.
+    const restarted = { ...a, generation: 2, incarnation: 0 };
+    expect(statuses(m.applyGossip([restarted], 2100))).toEqual(['unknown→alive']);
+    expect(m.get(a.nodeId)).toEqual(restarted);
+  });
+});
