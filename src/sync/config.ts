@@ -9,8 +9,10 @@ export interface SyncConfig {
   readonly eagerPush: boolean;
   /** Up to this many alive members (ourselves included), a write is pushed to every peer. */
   readonly fullFanoutMaxMembers: number;
-  /** Above it: random peers a write is pushed to; each forwards once to as many others. */
+  /** Above it: random peers a write is pushed to; each forwards what was new to it to as many others. */
   readonly pushFanout: number;
+  /** How many times a push is forwarded (1: once, reaching about fanout + fanout² nodes). */
+  readonly pushMaxHops: number;
   /** Byte budget of one ACK/ACK2/PUSH/SNAPSHOT_CHUNK batch of records. */
   readonly maxBatchBytes: number;
   /** Record (and member record) budget of one batch. */
@@ -41,6 +43,7 @@ const LAN: SyncConfig = Object.freeze({
   eagerPush: true, // a light switched on one node shows on the others within a round trip
   fullFanoutMaxMembers: 16, // a home mesh is small: n direct sends beat a second hop's latency
   pushFanout: 4, // 4 + 16 forwards reach a large mesh's neighbourhood; anti-entropy does the rest
+  pushMaxHops: 1, // forwarded once: cost per write stays fanout + fanout² messages, whatever the mesh size
   maxBatchBytes: 256 * 1024, // a catch-up batch stays a fraction of a second on a LAN
   maxBatchRecords: 2000, // bounds per-batch CPU (merge, change events) as well as bytes
   gossipPerMessage: 8, // a few KiB of member records on any frame
@@ -90,6 +93,7 @@ const RULES: Readonly<Record<string, { min: number; max: number }>> = {
   syncIntervalMs: { min: 1, max: DAY_MS },
   fullFanoutMaxMembers: { min: 1, max: 1_000_000 },
   pushFanout: { min: 1, max: 1000 },
+  pushMaxHops: { min: 0, max: 15 },
   maxBatchBytes: { min: 1024, max: 256 * 1024 * 1024 },
   maxBatchRecords: { min: 1, max: 65_536 },
   gossipPerMessage: { min: 0, max: 256 },

@@ -118,11 +118,11 @@ export interface Ack2Message extends Envelope {
   readonly members: readonly unknown[];
 }
 
-/** Eager push of fresh records; `hops` 0 from the writer, 1 when forwarded (never again). */
+/** Eager push of fresh records; `hops` 0 from the writer, +1 per forward (1 by default: forwarded once). */
 export interface PushMessage extends Envelope {
   readonly t: typeof MessageType.PUSH;
   readonly records: readonly RecordTuple[];
-  readonly hops: 0 | 1;
+  readonly hops: number;
 }
 
 /** A SWIM probe message (ping, indirect ping request, ack). */

@@ -29,7 +29,8 @@ export function splitBatches<T>(items: readonly T[], sizeOf: (item: T) => number
  * peers in a large one, each of which forwards what was new to it once (hops 1).
  *
  * Invariants:
- * 1. A PUSH with hops 1 is never forwarded; a forward carries only records that were new.
+ * 1. A PUSH with hops ≥ pushMaxHops (default 1) is never forwarded; a forward carries only
+ *    records that were new to the forwarder, so a record is forwarded at most once per node.
  * 2. With eagerPush off, queued writes are discarded at flush: anti-entropy carries them.
  */
 export class Pusher {
@@ -65,16 +66,16 @@ export class Pusher {
     }
   }
 
-  #send(peer: PushMessage['from'], records: readonly RecordTuple[], hops: 0 | 1): void {
+  #send(peer: PushMessage['from'], records: readonly RecordTuple[], hops: number): void {
     if (this.#ctx.send(peer, { t: MessageType.PUSH, records, hops }, 'packet')) this.#ctx.counters.inc(hops === 0 ? 'pushes' : 'forwards');
   }
 
-  /** Merges a PUSH; in a large mesh an original push's new records go on once to random others. */
+  /** Merges a PUSH; in a large mesh its new records go on to random others while hops remain. */
   onPush(m: PushMessage): void {
     const ctx = this.#ctx;
     const result = ctx.merge(m.records);
-    if (m.hops !== 0 || result.records.length === 0 || ctx.peers.size + 1 <= ctx.config.fullFanoutMaxMembers) return;
+    if (m.hops >= ctx.config.pushMaxHops || result.records.length === 0 || ctx.peers.size + 1 <= ctx.config.fullFanoutMaxMembers) return;
     const tuples = result.records.map(recordToTuple);
-    for (const peer of ctx.peers.sample(ctx.random, ctx.config.pushFanout, m.from)) this.#send(peer, tuples, 1);
+    for (const peer of ctx.peers.sample(ctx.random, ctx.config.pushFanout, m.from)) this.#send(peer, tuples, m.hops + 1);
   }
 }

@@ -21,6 +21,8 @@ export const WIRE_LIMITS = {
   maxTextLength: 4096,
   /** Highest protocol version number accepted in a range. */
   maxVersion: 65_535,
+  /** Highest PUSH hop count. */
+  maxPushHops: 15,
   /** Longest command timeout: one day. */
   maxTimeoutMs: 86_400_000,
   /** Command args, results and published payloads. */

@@ -103,7 +103,7 @@ const CHECKS: Readonly<Record<number, Check>> = {
     complete: bool(o.complete, 'complete'),
     members: members(o),
   }),
-  [MessageType.PUSH]: (o, h) => ({ ...h, t: MessageType.PUSH, records: records(o), hops: int(o.hops, 'hops', 0, 1) as 0 | 1 }),
+  [MessageType.PUSH]: (o, h) => ({ ...h, t: MessageType.PUSH, records: records(o), hops: int(o.hops, 'hops', 0, WIRE_LIMITS.maxPushHops) }),
   [MessageType.PING]: probe(MessageType.PING),
   [MessageType.PING_REQ]: probe(MessageType.PING_REQ),
   [MessageType.PING_ACK]: probe(MessageType.PING_ACK),

@@ -68,7 +68,7 @@ const BODIES: readonly Body[] = [
       store: fc.option(digestArb, { nil: null }),
     }),
   () => fc.record({ t: fc.constant(MessageType.ACK2), records: recordsArb, covers: coversArb, complete: fc.boolean(), members: fc.array(nodeIdArb.chain(memberRecordArb), { maxLength: 2 }) }),
-  () => fc.record({ t: fc.constant(MessageType.PUSH), records: recordsArb, hops: fc.constantFrom(0, 1) }),
+  () => fc.record({ t: fc.constant(MessageType.PUSH), records: recordsArb, hops: fc.integer({ min: 0, max: 15 }) }),
   () => fc.record({ t: fc.constantFrom(MessageType.PING, MessageType.PING_REQ, MessageType.PING_ACK), probeSeq: count, target: nodeIdArb }),
   () => fc.record({ t: fc.constant(MessageType.SNAPSHOT_REQ), cursor: fc.option(str(), { nil: null }) }),
   () => fc.record({ t: fc.constant(MessageType.SNAPSHOT_CHUNK), records: recordsArb, cursor: fc.option(str(), { nil: null }), start: digestArb }, { requiredKeys: ['t', 'records', 'cursor'] }),

@@ -159,6 +159,28 @@ describe('Engine: replication', () => {
     expect(writer.engine.flush(mesh.now)).toEqual([]);
   });
 
+  it('in a large mesh a write goes to pushFanout peers, each forwarding what was new to it once', () => {
+    const mesh = new TestMesh({ fullFanoutMaxMembers: 4, pushFanout: 2 });
+    for (let i = 0; i < 12; i++) mesh.start(mesh.add());
+    mesh.run(20_000, () => mesh.allAlive());
+    expect(mesh.allAlive()).toBe(true);
+    const writer = at(mesh, 5);
+    write(mesh, writer, 'fan', { out: true });
+    const outs = writer.engine.flush(mesh.now);
+    expect(outs).toHaveLength(2);
+    mesh.send(writer, outs);
+    const delivered = mesh.deliverAll();
+    const reached = mesh.nodes.filter((n) => n.engine.store.get('fan') !== undefined).length;
+    const forwards = mesh.nodes.reduce((s, n) => s + (n.engine.counters().forwards ?? 0), 0);
+    expect(forwards).toBeLessThanOrEqual(4);
+    expect(forwards).toBeGreaterThan(0);
+    expect(delivered).toBe(2 + forwards);
+    expect(reached).toBeGreaterThanOrEqual(3);
+    expect(reached).toBeLessThanOrEqual(7);
+    mesh.run(30_000, () => mesh.converged());
+    expect(mesh.converged()).toBe(true);
+  });
+
   it('with eagerPush off a write converges through anti-entropy', () => {
     const mesh = TestMesh.started(4, { eagerPush: false });
     const writer = at(mesh, 3);
