@@ -30,6 +30,10 @@ export interface SimOptions {
   readonly objects?: number;
   /** Record a trace hash over every delivery (on by default). */
   readonly trace?: boolean;
+  /** Issue random client writes until healing (on by default). */
+  readonly clientWrites?: boolean;
+  /** Sees every engine event as it happens (benchmarks measure with it). */
+  readonly onEvent?: (node: number, event: EngineEvent, nowMs: number) => void;
 }
 
 type Ev =
@@ -66,7 +70,8 @@ const PORT = 7946;
  * seeded PRNG, so a seed replays the same run, message for message (the trace hash proves it).
  */
 export class Simulation {
-  readonly opts: Required<Omit<SimOptions, 'sync'>> & { sync: SyncConfig };
+  readonly opts: Required<Omit<SimOptions, 'sync' | 'onEvent'>> & { sync: SyncConfig };
+  private readonly onEvent: SimOptions['onEvent'];
   readonly random: SeededRandom;
   readonly net: SimNetwork;
   readonly nodes: SimNode[] = [];
@@ -92,9 +97,11 @@ export class Simulation {
       writeEveryMs: 100,
       objects: 24,
       trace: true,
+      clientWrites: true,
       ...options,
       sync: resolveSyncConfig('lan', options.sync ?? {}),
     };
+    this.onEvent = options.onEvent;
     this.random = new SeededRandom(options.seed);
     this.net = new SimNetwork(options.nodes, this.random.fork());
     this.trace = this.opts.trace ? createHash('sha256') : undefined;
@@ -221,6 +228,7 @@ export class Simulation {
   }
 
   private observe(node: SimNode, ev: EngineEvent): void {
+    this.onEvent?.(node.index, ev, this.now);
     if (ev.type !== 'member' || ev.status !== 'dead') return;
     this.deadDeclarations.push({ observer: node.index, subject: ev.nodeId, atMs: this.now });
     const subject = this.nodes.find((n) => n.nodeId === ev.nodeId);
@@ -269,11 +277,26 @@ export class Simulation {
     }
   }
 
+  /** A client write on node `i` now, pushed at once; returns the acknowledged records. */
+  write(i: number, op: Parameters<Engine['write']>[0]): StoreRecord[] {
+    const node = this.nodes[i] as SimNode;
+    const engine = node.engine;
+    if (engine === undefined) throw new Error(`node ${i} is not running`);
+    const res = engine.write(op, this.now);
+    this.acked.push(...res.records);
+    this.dispatch(node, engine.flush(this.now));
+    return res.records;
+  }
+
+  /** Boots every node, a few ms apart, as a mesh coming up. */
+  startAll(): void {
+    for (let i = 0; i < this.nodes.length; i++) this.at(this.now + i * 7, () => this.boot(i));
+  }
+
   private clientWrite(): void {
     const up = this.nodes.filter((n) => n.engine !== undefined && n.pausedUntil <= this.now);
     if (up.length === 0) return;
     const node = up[randomInt(this.random, up.length)] as SimNode;
-    const engine = node.engine as Engine;
     const id = `obj-${randomInt(this.random, this.opts.objects)}`;
     const field = ['on', 'level', 'location'][randomInt(this.random, 3)] as string;
     const r = this.random.next();
@@ -283,9 +306,7 @@ export class Simulation {
       : r < 0.8 ? ({ kind: 'put', id, fields: { [field]: value } } as const)
       : r < 0.92 ? ({ kind: 'deleteField', id, field } as const)
       : ({ kind: 'deleteObject', id } as const);
-    const res = engine.write(op, this.now);
-    this.acked.push(...res.records);
-    this.dispatch(node, engine.flush(this.now));
+    this.write(node.index, op);
   }
 
   /** True when every running node holds exactly the same records. */
@@ -366,8 +387,8 @@ export class Simulation {
   /** Plays the whole scenario and checks the outcome. */
   run(): Outcome {
     const wall = performance.now();
-    for (let i = 0; i < this.nodes.length; i++) this.at(i * 7, () => this.boot(i));
-    this.queue.push(1000, { k: 'write' });
+    this.startAll();
+    if (this.opts.clientWrites) this.queue.push(1000, { k: 'write' });
     this.opts.scenario.schedule(this.faultControl());
     this.runUntil(this.faultEndMs);
     // Heal: from here on, no faults and no new writes; wait for convergence and membership.

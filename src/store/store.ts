@@ -26,12 +26,22 @@ export interface DeltaBatch {
   readonly complete: boolean;
 }
 
+/** One step a durable copy must take to mirror the store: hold a record, or drop a register. */
+export type JournalEntry =
+  | { readonly op: 'put'; readonly record: StoreRecord }
+  | { readonly op: 'drop'; readonly objectId: ObjectId; readonly field: string };
+
 /** What a local write or a merge did. */
 export interface WriteResult {
   /** Records to replicate (local writes) or that were applied (merges). */
   readonly records: StoreRecord[];
   /** Visible changes, one entry per object touched. */
   readonly changes: ObjectChange[];
+  /**
+   * What storage must do, in order, to hold exactly what the store holds: a 'put' replaces the
+   * register (objectId, field); a 'drop' removes a register cleared without replacement.
+   */
+  readonly journal: JournalEntry[];
 }
 
 /** Outcome of a merge, with counts for metrics. */
@@ -164,8 +174,9 @@ export class Store {
 
   private applyLocal(recs: StoreRecord[], valueSizes: number[]): WriteResult {
     const changes = new ChangeSet();
-    recs.forEach((r, i) => this.apply(r, recordBytes(r.objectId, r.field, valueSizes[i] ?? 1), changes));
-    return { records: recs, changes: changes.list() };
+    const journal: JournalEntry[] = [];
+    recs.forEach((r, i) => this.apply(r, recordBytes(r.objectId, r.field, valueSizes[i] ?? 1), changes, journal));
+    return { records: recs, changes: changes.list(), journal };
   }
 
   // ---- merging ------------------------------------------------------------------------
@@ -176,7 +187,21 @@ export class Store {
    * digest advance past superseded records the sender no longer holds.
    */
   merge(records: readonly unknown[], covers: readonly Cover[] = []): MergeResult {
+    return this.mergeRecords(records, covers, false);
+  }
+
+  /**
+   * Restores records and watermarks from this node's own storage: like merge, but stamps are
+   * trusted (a clock that went back across a restart must not refuse our own data).
+   */
+  load(records: readonly unknown[], digest: Readonly<Record<string, number>>): MergeResult {
+    const covers = Object.entries(digest).map(([origin, to]) => ({ origin: origin as NodeId, from: 0, to }));
+    return this.mergeRecords(records, covers, true);
+  }
+
+  private mergeRecords(records: readonly unknown[], covers: readonly Cover[], trusted: boolean): MergeResult {
     const changes = new ChangeSet();
+    const journal: JournalEntry[] = [];
     const applied: StoreRecord[] = [];
     const rejected: Partial<Record<ErrorCode, number>> = {};
     const firstRejected = new Map<string, number>();
@@ -186,7 +211,7 @@ export class Store {
       try {
         bytes = checkRecord(input, this.limits);
         const r = input as StoreRecord;
-        if (this.hlc.tooFarAhead(r.ts)) throw new ChorusError(ErrorCode.ClockDrift, `record ${r.origin}:${r.seq} is stamped ${r.ts.ms}, too far ahead`);
+        if (!trusted && this.hlc.tooFarAhead(r.ts)) throw new ChorusError(ErrorCode.ClockDrift, `record ${r.origin}:${r.seq} is stamped ${r.ts.ms}, too far ahead`);
       } catch (e) {
         if (!isChorusError(e)) throw e;
         rejected[e.code] = (rejected[e.code] ?? 0) + 1;
@@ -199,9 +224,10 @@ export class Store {
         continue;
       }
       const r = input as StoreRecord;
-      this.hlc.receive(r.ts);
+      if (trusted) this.hlc.observeOwn(r.ts);
+      else this.hlc.receive(r.ts);
       this.log(r.origin).note(r.seq);
-      if (this.apply(r, bytes, changes)) applied.push(r);
+      if (this.apply(r, bytes, changes, journal)) applied.push(r);
       else superseded++;
     }
     for (const c of covers) {
@@ -210,11 +236,11 @@ export class Store {
       const cap = firstRejected.get(c.origin);
       this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1));
     }
-    return { records: applied, changes: changes.list(), superseded, rejected };
+    return { records: applied, changes: changes.list(), journal, superseded, rejected };
   }
 
   /** Installs `r` if it wins its register; returns whether it did. */
-  private apply(r: StoreRecord, bytes: number, changes: ChangeSet): boolean {
+  private apply(r: StoreRecord, bytes: number, changes: ChangeSet, journal: JournalEntry[]): boolean {
     let o = this.objects.get(r.objectId);
     if (o === undefined) {
       o = { obj: undefined, fields: new Map(), visibleFields: 0 };
@@ -228,10 +254,12 @@ export class Store {
       if (o.obj !== undefined) this.unhold(o.obj);
       o.obj = entry;
       this.hold(entry);
+      journal.push({ op: 'put', record: r });
       for (const [name, f] of o.fields) {
         if (compareRecords(f.rec, r) > 0) continue;
         o.fields.delete(name);
         this.unhold(f);
+        journal.push({ op: 'drop', objectId: r.objectId, field: name });
         if (f.rec.value !== TOMBSTONE) {
           o.visibleFields--;
           changes.removed(r, name);
@@ -247,6 +275,7 @@ export class Store {
       }
       o.fields.set(r.field, entry);
       this.hold(entry);
+      journal.push({ op: 'put', record: r });
       if (r.value !== TOMBSTONE) {
         o.visibleFields++;
         changes.set(r, r.field, r.value);
@@ -416,10 +445,10 @@ export class Store {
 
   // ---- housekeeping -------------------------------------------------------------------
 
-  /** Drops tombstones older than `tombstoneTtlMs` at wall time `nowMs`; returns how many. */
-  collectGarbage(nowMs: number): number {
+  /** Drops tombstones older than `tombstoneTtlMs` at wall time `nowMs`; returns the registers dropped. */
+  collectGarbage(nowMs: number): JournalEntry[] {
     const horizon = nowMs - this.options.tombstoneTtlMs;
-    let n = 0;
+    const dropped: JournalEntry[] = [];
     for (const e of [...this.tombstones]) {
       if (e.rec.ts.ms >= horizon) continue;
       const o = this.objects.get(e.rec.objectId);
@@ -428,9 +457,9 @@ export class Store {
       else o.fields.delete(e.rec.field);
       this.unhold(e);
       this.dropIfEmpty(e.rec.objectId, o, false);
-      n++;
+      dropped.push({ op: 'drop', objectId: e.rec.objectId, field: e.rec.field });
     }
-    return n;
+    return dropped;
   }
 
   /** Counts of objects, live fields, tombstones and encoded bytes. */
