@@ -4,6 +4,7 @@ import type { Bench } from './types.ts';
 const BENCHES: Record<string, () => Promise<Bench>> = {
   'hot-key-churn': async () => (await import('./hot-key-churn.ts')).bench,
   'store-merge': async () => (await import('./store-merge.ts')).bench,
+  'gossip-converge': async () => (await import('./gossip-converge.ts')).bench,
 };
 
 /** Names of every registered benchmark, sorted. */

@@ -110,6 +110,7 @@ export class Store {
   private liveFields = 0;
   private bytes = 0;
   private readonly rejectedTotals: Partial<Record<ErrorCode, number>> = {};
+  private journalSink: ((journal: readonly JournalEntry[]) => void) | undefined;
 
   constructor(init: StoreInit) {
     if (!isNodeId(init.nodeId)) throw new ChorusError(ErrorCode.InvalidNodeId, `store node id ${JSON.stringify(init.nodeId)} is not a node id`);
@@ -117,6 +118,15 @@ export class Store {
     this.options = resolveStoreOptions(init.options);
     this.hlc = new HybridClock(init.clock, this.options.maxDriftMs);
     this.limits = { maxDepth: this.options.maxDepth, maxBytes: this.options.maxFieldBytes };
+  }
+
+  /**
+   * Registers the one durable mirror of this store: after every local write, merge and garbage
+   * collection it receives the journal (possibly empty when only watermarks moved), synchronously,
+   * before the call returns.
+   */
+  attachJournal(sink: (journal: readonly JournalEntry[]) => void): void {
+    this.journalSink = sink;
   }
 
   // ---- local writes -------------------------------------------------------------------
@@ -176,6 +186,7 @@ export class Store {
     const changes = new ChangeSet();
     const journal: JournalEntry[] = [];
     recs.forEach((r, i) => this.apply(r, recordBytes(r.objectId, r.field, valueSizes[i] ?? 1), changes, journal));
+    this.journalSink?.(journal);
     return { records: recs, changes: changes.list(), journal };
   }
 
@@ -236,6 +247,7 @@ export class Store {
       const cap = firstRejected.get(c.origin);
       this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1));
     }
+    if (journal.length > 0 || covers.length > 0 || applied.length > 0) this.journalSink?.(journal);
     return { records: applied, changes: changes.list(), journal, superseded, rejected };
   }
 
@@ -459,6 +471,7 @@ export class Store {
       this.dropIfEmpty(e.rec.objectId, o, false);
       dropped.push({ op: 'drop', objectId: e.rec.objectId, field: e.rec.field });
     }
+    if (dropped.length > 0) this.journalSink?.(dropped);
     return dropped;
   }
 

@@ -208,3 +208,17 @@ describe('snapshot', () => {
     expect(a!.store.list({ prefix: 'kitchen/', after: 'kitchen/fan', limit: 1 }).map((o) => o.id)).toEqual(['kitchen/lamp']);
   });
 });
+
+describe('journal sink', () => {
+  it('sees every local write, merge and collection, in order, before the call returns', () => {
+    const [a, b] = makeReplicas(2);
+    const seen: string[] = [];
+    b!.store.attachJournal((j) => seen.push(j.map((e) => (e.op === 'put' ? `put ${e.record.objectId}.${e.record.field || '*'}` : `drop ${e.objectId}.${e.field}`)).join(',')));
+    b!.store.patch('lamp', { on: true });
+    a!.clock.advance(5);
+    a!.store.deleteObject('lamp');
+    b!.store.merge(a!.store.deltasFor(b!.store.digest()).records);
+    b!.store.collectGarbage(b!.clock.now() + 8 * DAY);
+    expect(seen).toEqual(['put lamp.on', 'put lamp.*,drop lamp.on', 'drop lamp.']);
+  });
+});
