@@ -11,6 +11,13 @@ export const ErrorCode = {
   MalformedRecord: 'CHORUS_MALFORMED_RECORD',
   InvalidConfig: 'CHORUS_INVALID_CONFIG',
   MalformedMessage: 'CHORUS_MALFORMED_MESSAGE',
+  InvalidStorageBatch: 'CHORUS_INVALID_STORAGE_BATCH',
+  StorageCorrupt: 'CHORUS_STORAGE_CORRUPT',
+  StorageTooNew: 'CHORUS_STORAGE_TOO_NEW',
+  StorageClosed: 'CHORUS_STORAGE_CLOSED',
+  StorageFailed: 'CHORUS_STORAGE_FAILED',
+  DataDirLocked: 'CHORUS_DATA_DIR_LOCKED',
+  DataDirInvalid: 'CHORUS_DATA_DIR_INVALID',
 } as const;
 
 /** One of the stable error codes. */
