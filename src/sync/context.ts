@@ -11,6 +11,9 @@ import type { Channel, EngineEvent, Outbound } from './events.ts';
 import { MessageType, SENT_COUNTER, type Message, type MessageBody, type RecordTuple } from './messages.ts';
 import { PeerSet } from './peers.ts';
 
+/** Most transport addresses remembered for nodes whose member record has none. */
+export const MAX_LEARNED_ADDRESSES = 65_536;
+
 /** A membership status change. */
 export type StatusOutput = Extract<MembershipOutput, { type: 'status' }>;
 
@@ -90,7 +93,10 @@ export class SyncContext {
 
   /** Notes the transport address a peer spoke from (never ours). */
   learnAddress(id: NodeId, address: string): void {
-    if (id !== this.nodeId && address !== this.selfAddress) this.#learned.set(id, address);
+    if (id === this.nodeId || address === this.selfAddress) return;
+    // Bounded: senders choose their ids. The oldest entry goes; a member record usually replaces it anyway.
+    if (this.#learned.size >= MAX_LEARNED_ADDRESSES && !this.#learned.has(id)) this.#learned.delete(this.#learned.keys().next().value as NodeId);
+    this.#learned.set(id, address);
   }
 
   /** Sends to a node by id; counts `unreachable` and returns false when its address is unknown. */

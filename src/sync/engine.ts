@@ -8,6 +8,7 @@ import { AntiEntropy } from './anti-entropy.ts';
 import { membershipConfigOf, validateSyncConfig, type SyncConfig } from './config.ts';
 import { probeOf, SyncContext } from './context.ts';
 import type { EngineEvent, Outbound } from './events.ts';
+// Re-exported so that drivers (simulator, daemon) import the whole Engine surface from here.
 export type { Channel, EngineEvent, Outbound } from './events.ts';
 import { Handshake } from './handshake.ts';
 import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, RECEIVED_COUNTER, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
@@ -277,6 +278,8 @@ export class Engine {
 
   #learnSender(address: string, m: Message, now: number): void {
     const known = this.membership.get(m.from) !== undefined;
+    // Until its member record tells us better, answer a sender where it spoke from.
+    if (this.#ctx.addressOf(m.from) === undefined) this.#ctx.learnAddress(m.from, address);
     if (m.gossip !== undefined) this.#ctx.applyMembership(this.membership.applyGossip(m.gossip, now, m.from));
     else this.membership.heard(m.from, now);
     if (!known && this.membership.get(m.from) === undefined) this.#handshake.introduce(address, now);
@@ -289,7 +292,8 @@ export class Engine {
       else ctx.drop('from-self', address);
       return;
     }
-    if (m.t !== MessageType.HELLO && this.#handshake.isRefused(m.from)) return ctx.drop('refused-peer', address);
+    // HELLO and WELCOME may clear a refusal; everything else from a refused peer is dropped.
+    if (m.t !== MessageType.HELLO && m.t !== MessageType.WELCOME && this.#handshake.isRefused(m.from)) return ctx.drop('refused-peer', address);
     if (m.t === MessageType.HELLO) return this.#onHello(address, m, now);
     if (m.t === MessageType.WELCOME) return this.#onWelcome(address, m, now);
     this.#learnSender(address, m, now);
