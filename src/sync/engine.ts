@@ -225,6 +225,14 @@ export class Engine {
     });
   }
 
+  /** A peer found out of band ('host:port', e.g. by LAN discovery): says HELLO unless it is us (rate-limited per address). */
+  discovered(address: string, now: number): Outbound[] {
+    if (this.#left) return [];
+    return this.#run(now, () => {
+      if (address !== this.#ctx.selfAddress) this.#handshake.introduce(address, now);
+    });
+  }
+
   /** Events since the last call. */
   takeEvents(): EngineEvent[] {
     const events = this.#ctx.events;

@@ -29,6 +29,21 @@ describe('Engine: handshake and membership', () => {
     expect(mesh.delivered.get('HELLO')).toBe(4);
   });
 
+  it('a node without seeds joins a peer found by discovery', () => {
+    const mesh = TestMesh.started(3);
+    const loner = mesh.add({ seeds: [] });
+    mesh.start(loner);
+    mesh.run(2000);
+    expect(loner.engine.membership.aliveNodeIds()).toEqual([]);
+    expect(loner.engine.discovered(loner.address, mesh.now)).toEqual([]);
+    const outs = loner.engine.discovered(at(mesh, 1).address, mesh.now);
+    expect(outs.map((o) => o.message.t)).toEqual([MessageType.HELLO]);
+    expect(loner.engine.discovered(at(mesh, 1).address, mesh.now)).toEqual([]);
+    mesh.send(loner, outs);
+    mesh.run(5000, () => mesh.allAlive());
+    expect(mesh.allAlive()).toBe(true);
+  });
+
   it('a peer speaking no common protocol version is refused and never learned', () => {
     const mesh = TestMesh.started(2);
     const old = mesh.add({ protocolVersions: [2, 3] });
