@@ -18,6 +18,7 @@ export const ErrorCode = {
   StorageFailed: 'CHORUS_STORAGE_FAILED',
   DataDirLocked: 'CHORUS_DATA_DIR_LOCKED',
   DataDirInvalid: 'CHORUS_DATA_DIR_INVALID',
+  DiscoveryBind: 'CHORUS_DISCOVERY_BIND',
 } as const;
 
 /** One of the stable error codes. */
