@@ -12,8 +12,11 @@ export type ProbeMessage =
 
 /** What a Membership call asks its caller to do or to know. */
 export type MembershipOutput =
-  /** Send `message` to `to` (best effort; a lost message is handled by the protocol). */
-  | { type: 'send'; to: NodeId; message: ProbeMessage }
+  /**
+   * Send `message` to `to`: best effort, or over the reliable stream when `reliable` (the
+   * fallback ping of an escalated probe, as memberlist's TCP fallback; its ack returns the same way).
+   */
+  | { type: 'send'; to: NodeId; message: ProbeMessage; reliable?: boolean }
   /** A member's status changed; `previous` is 'unknown' when first learned, `status` is 'removed' when reaped. */
   | { type: 'status'; nodeId: NodeId; previous: MemberStatus | 'unknown'; status: MemberStatus | 'removed'; member: MemberRecord }
   /** A peer introduced itself with our own node id and another boot nonce: a copied data directory. */

@@ -92,6 +92,9 @@ export class Prober {
     if (p === undefined) return undefined;
     if (!p.acked && !p.indirectSent && now >= p.startedAt + this.#config.probeTimeoutMs) {
       p.indirectSent = true;
+      // Alongside the indirect probes, one direct ping over the reliable stream: packet loss
+      // alone (which the stream survives) must not make a live member suspect.
+      sends.push({ type: 'send', to: p.target, message: { kind: 'ping', probeSeq: p.seq, target: p.target }, reliable: true });
       const pool = candidates.helpers().filter((id) => id !== p.target);
       for (const helper of sample(this.#random, pool, this.#config.indirectChecks)) {
         sends.push({ type: 'send', to: helper, message: { kind: 'ping-req', probeSeq: p.seq, target: p.target } });

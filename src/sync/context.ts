@@ -130,9 +130,12 @@ export class SyncContext {
   }
 
   /** Carries out what the membership core asked for: probe sends, status bookkeeping, alarms. */
-  applyMembership(outputs: readonly MembershipOutput[]): void {
+  applyMembership(outputs: readonly MembershipOutput[], answerReliably = false): void {
     for (const o of outputs) {
-      if (o.type === 'send') this.send(o.to, probeBody(o.message), 'packet');
+      if (o.type === 'send') {
+        const reliable = o.reliable === true || (answerReliably && o.message.kind === 'ack');
+        this.send(o.to, probeBody(o.message, o.reliable === true), reliable ? 'stream' : 'packet');
+      }
       else if (o.type === 'status') this.#status(o);
       else {
         this.counters.inc('duplicateIdentity');
@@ -166,8 +169,9 @@ export class SyncContext {
 }
 
 /** The wire body of a probe message. */
-export function probeBody(p: ProbeMessage): MessageBody {
-  return { t: PROBE_TYPES[p.kind], probeSeq: p.probeSeq, target: p.target };
+export function probeBody(p: ProbeMessage, reliable = false): MessageBody {
+  const body = { t: PROBE_TYPES[p.kind], probeSeq: p.probeSeq, target: p.target };
+  return reliable ? { ...body, reliable } : body;
 }
 
 /** The probe message a PING / PING_REQ / PING_ACK carries. */

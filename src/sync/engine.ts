@@ -339,7 +339,7 @@ export class Engine {
       case MessageType.PING:
       case MessageType.PING_REQ:
       case MessageType.PING_ACK:
-        return ctx.applyMembership(this.membership.handleProbe(m.from, probeOf(m), now));
+        return ctx.applyMembership(this.membership.handleProbe(m.from, probeOf(m), now), m.reliable === true);
       case MessageType.SNAPSHOT_REQ:
         return this.#server.onReq(address, m, now);
       case MessageType.SNAPSHOT_CHUNK:

@@ -130,6 +130,8 @@ export interface ProbeWireMessage extends Envelope {
   readonly t: typeof MessageType.PING | typeof MessageType.PING_REQ | typeof MessageType.PING_ACK;
   readonly probeSeq: number;
   readonly target: NodeId;
+  /** On a PING: sent over the reliable stream as a fallback; the ack returns the same way. */
+  readonly reliable?: boolean;
 }
 
 /** Asks for the snapshot chunk after `cursor` (null: from the start, opening a session). */

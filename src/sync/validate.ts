@@ -42,7 +42,10 @@ const members = (o: Fields): readonly unknown[] => list(o.members, 'members', WI
 const nullableDigest = (x: unknown, name: string) => (x === null ? null : storeDigest(x, name));
 
 function probe(t: typeof MessageType.PING | typeof MessageType.PING_REQ | typeof MessageType.PING_ACK): Check {
-  return (o, h) => ({ ...h, t, probeSeq: int(o.probeSeq, 'probeSeq'), target: nodeId(o.target, 'target') });
+  return (o, h) => {
+    const m = { ...h, t, probeSeq: int(o.probeSeq, 'probeSeq'), target: nodeId(o.target, 'target') };
+    return o.reliable === undefined ? m : { ...m, reliable: bool(o.reliable, 'reliable') };
+  };
 }
 
 function welcome(o: Fields, h: Head): Message {

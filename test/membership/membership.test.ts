@@ -347,3 +347,29 @@ describe('Membership: reaping and tombstones', () => {
     expect(m.get(a.nodeId)).toEqual(restarted);
   });
 });
+
+describe('Membership: reliable fallback probe', () => {
+  it('escalates an unanswered probe with ping-reqs and one direct ping over the reliable stream', () => {
+    const { m, peer } = setup();
+    const [a, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([a, b, c], 0);
+    let pinged: { to: NodeId; probeSeq: number } | undefined;
+    const fallbacks: MembershipOutput[] = [];
+    const reqs: MembershipOutput[] = [];
+    for (let now = 0; now <= LOCAL.probeIntervalMs && fallbacks.length === 0; now += 10) {
+      for (const o of m.tick(now)) {
+        if (o.type !== 'send') continue;
+        if (o.message.kind === 'ping' && o.reliable === true) fallbacks.push(o);
+        else if (o.message.kind === 'ping' && pinged === undefined) pinged = { to: o.to, probeSeq: o.message.probeSeq };
+        else if (o.message.kind === 'ping-req') reqs.push(o);
+      }
+    }
+    expect(pinged).toBeDefined();
+    expect(fallbacks).toEqual([{ type: 'send', to: pinged!.to, message: { kind: 'ping', probeSeq: pinged!.probeSeq, target: pinged!.to }, reliable: true }]);
+    expect(reqs.length).toBeGreaterThan(0);
+    // The ack of the reliable ping (same probe) clears the probe: no suspicion follows.
+    const out = m.handleProbe(pinged!.to, { kind: 'ack', probeSeq: pinged!.probeSeq, target: pinged!.to }, LOCAL.probeTimeoutMs + 20);
+    expect(statuses([...out, ...m.tick(LOCAL.probeIntervalMs * 2)])).toEqual([]);
+    expect(m.get(pinged!.to)?.status).toBe('alive');
+  });
+});

@@ -38,6 +38,7 @@ const BAD: readonly Case[] = [
   ['PING', 'from', 'bad-field:from', 'not-a-node'],
   ['PING', 'from', 'bad-field:from', undefined],
   ['PING', 'gossip', 'bad-field:gossip', 'x'],
+  ['PING', 'reliable', 'bad-field:reliable', 'yes'],
   ['PING', 'gossip', 'too-many-items', new Array(WIRE_LIMITS.maxGossip + 1).fill(RECORD_A)],
   ['HELLO', 'mesh', 'bad-field:mesh', 5],
   ['HELLO', 'mesh', 'bad-field:mesh', 'm'.repeat(300)],
