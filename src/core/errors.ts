@@ -18,7 +18,15 @@ export const ErrorCode = {
   StorageFailed: 'CHORUS_STORAGE_FAILED',
   DataDirLocked: 'CHORUS_DATA_DIR_LOCKED',
   DataDirInvalid: 'CHORUS_DATA_DIR_INVALID',
+  PortInUse: 'CHORUS_PORT_IN_USE',
   DiscoveryBind: 'CHORUS_DISCOVERY_BIND',
+  KeyringInvalid: 'CHORUS_KEYRING_INVALID',
+  KeyringNotFound: 'CHORUS_KEYRING_NOT_FOUND',
+  InvalidKey: 'CHORUS_INVALID_KEY',
+  KeyNotFound: 'CHORUS_KEY_NOT_FOUND',
+  PrimaryKeyRemoval: 'CHORUS_PRIMARY_KEY_REMOVAL',
+  FrameTooLarge: 'CHORUS_FRAME_TOO_LARGE',
+  InvalidAddress: 'CHORUS_INVALID_ADDRESS',
 } as const;
 
 /** One of the stable error codes. */

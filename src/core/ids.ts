@@ -1,4 +1,5 @@
 import { ChorusError, ErrorCode } from './errors.ts';
+import { isWellFormed } from './json.ts';
 import type { Random } from './random.ts';
 
 declare const brand: unique symbol;
@@ -24,6 +25,7 @@ export function objectIdProblem(s: unknown): string | undefined {
   if (s.length === 0) return 'object id must not be empty';
   if (s.length > MAX_OBJECT_ID_LENGTH) return `object id is ${s.length} characters, the limit is ${MAX_OBJECT_ID_LENGTH}`;
   if (CONTROL_RE.test(s)) return 'object id must not contain control characters';
+  if (!isWellFormed(s)) return 'object id must not contain an unpaired UTF-16 surrogate';
   return undefined;
 }
 

@@ -14,6 +14,11 @@ export interface JsonLimits {
 /** Default limits: 32 levels, 64 KiB per value. */
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxBytes: 64 * 1024 };
 
+/** True when `s` has no unpaired surrogate, so it survives UTF-8 (the wire and storage) unchanged. */
+export function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Bytes `s` takes as UTF-8. */
 export function utf8Length(s: string): number {
   let n = s.length;
@@ -72,6 +77,7 @@ export function measureJson(value: unknown, limits: JsonLimits = DEFAULT_JSON_LI
 function scalarSize(v: unknown, path: string): number {
   switch (typeof v) {
     case 'string':
+      if (!isWellFormed(v)) throw new ChorusError(ErrorCode.NotJson, `${path} holds an unpaired UTF-16 surrogate, which UTF-8 cannot carry`);
       return strSize(v);
     case 'number':
       if (!Number.isFinite(v)) throw new ChorusError(ErrorCode.NotJson, `${path} is ${v}, which JSON cannot represent`);
@@ -103,6 +109,7 @@ function walk(v: unknown, depth: number, path: string, limits: JsonLimits, ances
     size = lenHeader(keys.length);
     for (let i = 0; i < keys.length && size <= limits.maxBytes; i++) {
       const k = keys[i] as string;
+      if (!isWellFormed(k)) throw new ChorusError(ErrorCode.NotJson, `${path} has a key with an unpaired UTF-16 surrogate`);
       size += strSize(k) + walk((v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`, limits, ancestors);
     }
   }

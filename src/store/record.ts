@@ -1,7 +1,7 @@
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import { compareTs, isTimestamp, type Timestamp } from '../core/hlc.ts';
 import { isNodeId, objectIdProblem, type NodeId, type ObjectId } from '../core/ids.ts';
-import { measureJson, utf8Length, type Json, type JsonLimits } from '../core/json.ts';
+import { isWellFormed, measureJson, utf8Length, type Json, type JsonLimits } from '../core/json.ts';
 
 /** Marks a deleted field or a deleted object. */
 export const TOMBSTONE: unique symbol = Symbol('chorus.tombstone');
@@ -38,6 +38,7 @@ export function fieldNameProblem(name: unknown): string | undefined {
   if (RESERVED_FIELDS.has(name)) return `field name "${name}" is reserved`;
   if (name.length > MAX_FIELD_NAME_LENGTH) return `field name is ${name.length} characters, the limit is ${MAX_FIELD_NAME_LENGTH}`;
   if (CONTROL_RE.test(name)) return 'field name must not contain control characters';
+  if (!isWellFormed(name)) return 'field name must not contain an unpaired UTF-16 surrogate';
   return undefined;
 }
 

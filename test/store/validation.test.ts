@@ -33,6 +33,7 @@ describe('object ids', () => {
     ['a NUL', 'lamp\u0000', ErrorCode.InvalidObjectId],
     ['DEL', 'lamp\u007f', ErrorCode.InvalidObjectId],
     ['a C1 control', 'lamp\u0085', ErrorCode.InvalidObjectId],
+    ['an unpaired surrogate', 'lamp\ud800', ErrorCode.InvalidObjectId],
     ['256 characters', 'x'.repeat(256), undefined],
     ['unicode', 'Küche/licht-💡', undefined],
   ])('%s → %s', (_name, id, code) => {
@@ -50,6 +51,7 @@ describe('field names', () => {
     ['prototype', ErrorCode.InvalidFieldName],
     ['', ErrorCode.InvalidFieldName],
     ['bad\tname', ErrorCode.InvalidFieldName],
+    ['lone\udc00', ErrorCode.InvalidFieldName],
     ['x'.repeat(257), ErrorCode.InvalidFieldName],
     ['location', undefined],
     ['__proto', undefined],
@@ -79,6 +81,8 @@ describe('values', () => {
     ['a Map', new Map(), ErrorCode.NotJson],
     // eslint-disable-next-line no-sparse-arrays -- the hole is the point of this case
     ['a sparse array', [1, , 3], ErrorCode.NotJson],
+    ['a string with an unpaired surrogate', 'x\ud83d', ErrorCode.NotJson],
+    ['a key with an unpaired surrogate', { 'k\ud83d': 1 }, ErrorCode.NotJson],
     ['33 levels deep', nested(33), ErrorCode.TooDeep],
     ['32 levels deep', nested(32), undefined],
     ['over 64 KiB', 'x'.repeat(64 * 1024), ErrorCode.TooLarge],
