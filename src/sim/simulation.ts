@@ -30,6 +30,8 @@ export interface SimOptions {
   readonly objects?: number;
   /** Record a trace hash over every delivery (on by default). */
   readonly trace?: boolean;
+  /** How many of the first nodes every node is given as seeds (default 3). */
+  readonly seedCount?: number;
   /** Issue random client writes until healing (on by default). */
   readonly clientWrites?: boolean;
   /** Sees every engine event as it happens (benchmarks measure with it). */
@@ -98,6 +100,7 @@ export class Simulation {
       objects: 24,
       trace: true,
       clientWrites: true,
+      seedCount: 3,
       ...options,
       sync: resolveSyncConfig('lan', options.sync ?? {}),
     };
@@ -135,7 +138,7 @@ export class Simulation {
 
   /** The addresses every node starts with: the first three nodes, as ESPGossip's shared seed list. */
   private seeds(): string[] {
-    return this.nodes.slice(0, Math.min(3, this.nodes.length)).map((n) => `${n.address}:${n.port}`);
+    return this.nodes.slice(0, Math.min(this.opts.seedCount, this.nodes.length)).map((n) => `${n.address}:${n.port}`);
   }
 
   // ---- node lifecycle -----------------------------------------------------------------

@@ -1,0 +1,38 @@
+import type { Json } from '../core/json.ts';
+import type { MemberRecord } from '../membership/member.ts';
+import type { WriteResult } from '../store/store.ts';
+
+/** A local write as the API asks for it. */
+export type WriteOp =
+  | { kind: 'put'; id: string; fields: unknown }
+  | { kind: 'patch'; id: string; fields: unknown }
+  | { kind: 'deleteField'; id: string; field: string }
+  | { kind: 'deleteObject'; id: string };
+
+/** This node as the API shows it. */
+export interface NodeInfo {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly mesh: string;
+  readonly generation: number;
+  readonly addresses: readonly string[];
+  readonly port: number;
+  readonly url: string;
+  readonly uptimeS: number;
+  readonly secure: boolean;
+  readonly bootstrapping: boolean;
+  /** Objects, live fields, tombstones and encoded bytes this replica holds. */
+  readonly store: { objects: number; liveFields: number; tombstones: number; encodedBytes: number };
+  readonly peers: readonly { nodeId: string; name: string; status: string; address: string; link: string }[];
+}
+
+/** What the HTTP layer needs from a running node; the runtime implements it. */
+export interface NodeApi {
+  /** Applies a local write and resolves once it is committed to local storage. */
+  write(op: WriteOp): Promise<WriteResult>;
+  get(id: string): Record<string, Json> | undefined;
+  list(opts: { prefix?: string; after?: string; limit?: number }): { id: string; fields: Record<string, Json> }[];
+  members(): readonly MemberRecord[];
+  info(): NodeInfo;
+  health(): { ok: boolean; checks: Record<string, boolean> };
+}

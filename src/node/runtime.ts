@@ -1,0 +1,371 @@
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { EventHub, type LiveEventBody } from '../api/events.ts';
+import { buildHttp } from '../api/http.ts';
+import type { NodeApi, NodeInfo, WriteOp } from '../api/node-api.ts';
+import { ChorusError, ErrorCode } from '../core/errors.ts';
+import type { NodeId } from '../core/ids.ts';
+import type { Json } from '../core/json.ts';
+import type { MemberRecord } from '../membership/member.ts';
+import { GroupCommitter } from '../storage/group-commit.ts';
+import { DataDir } from '../storage/data-dir.ts';
+import { SqliteStorage } from '../storage/sqlite-storage.ts';
+import type { StorageBatch } from '../storage/storage-adapter.ts';
+import { Store, type JournalEntry, type WriteResult } from '../store/index.ts';
+import { resolveSyncConfig } from '../sync/config.ts';
+import { Engine, type EngineEvent, type Outbound } from '../sync/engine.ts';
+import { decodeMessage, encodeMessage } from '../sync/wire.ts';
+import { Discovery } from '../transport/discovery.ts';
+import { FrameCodec } from '../transport/frame.ts';
+import { Keyring } from '../transport/keyring.ts';
+import { MeshTransport } from '../transport/mesh-transport.ts';
+import { AddressWatch } from './address-watch.ts';
+import { advertisedAddress, isLoopback, isWildcard } from './addresses.ts';
+import type { NodeConfig } from './config.ts';
+import { CryptoRandom, systemClock } from './system.ts';
+
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** Monotonic milliseconds: the time base of every protocol timer. */
+const monotonic = (): number => performance.now();
+
+/**
+ * A running Chorus node: the sync Engine driven by real timers, fed by WebSocket mesh links and
+ * UDP discovery, mirrored into SQLite, and served over HTTP on the same port as the mesh.
+ *
+ * Invariants:
+ * 1. A local write is acknowledged only after the transaction holding it commits.
+ * 2. Eager pushes leave only after the writes they carry are committed, so a restarted node
+ *    never reuses a sequence number a peer already holds.
+ * 3. The generation is on disk before the node sends anything.
+ */
+export class ChorusNode implements NodeApi {
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private lastCommit: Promise<void> = Promise.resolve();
+  private pushPending = false;
+  private stopping: Promise<void> | undefined;
+  private readonly startedAt = Date.now();
+  private addresses: string[];
+  /** Change events wait here until the commit that makes them durable. */
+  private pendingEvents: LiveEventBody[] = [];
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly log: Logger,
+    readonly dataDir: DataDir,
+    readonly storage: SqliteStorage,
+    readonly committer: GroupCommitter,
+    readonly store: Store,
+    readonly engine: Engine,
+    readonly http: FastifyInstance,
+    readonly events: EventHub,
+    readonly transport: MeshTransport,
+    readonly generation: number,
+    readonly secure: boolean,
+    readonly port: number,
+    advertised: string,
+    private discovery: Discovery | undefined,
+    private readonly watch: AddressWatch | undefined,
+  ) {
+    this.addresses = [advertised];
+  }
+
+  /** Opens the data directory, restores state, listens, and joins the mesh. */
+  static async start(config: NodeConfig, log: Logger): Promise<ChorusNode> {
+    const keyFile = config.keyFile ?? `${config.data}/keyring.json`;
+    const bindHost = chooseBindHost(config, keyFile);
+    const random = new CryptoRandom();
+    const dataDir = DataDir.open(config.data, config.nodeId === undefined ? { random } : { nodeIdOverride: config.nodeId, random });
+    try {
+      return await ChorusNode.open(config, log, dataDir, keyFile, bindHost);
+    } catch (e) {
+      dataDir.close();
+      throw e;
+    }
+  }
+
+  private static async open(config: NodeConfig, log: Logger, dataDir: DataDir, keyFile: string, bindHost: string): Promise<ChorusNode> {
+    const keyring = existsSync(keyFile) ? Keyring.load(keyFile) : null;
+    if (keyring === null && !config.insecure && !isLoopback(bindHost)) {
+      throw new ChorusError(ErrorCode.InvalidConfig, `no mesh key at ${keyFile}: refusing to listen on ${bindHost} unencrypted (run \`chorus key generate\` or pass --insecure)`);
+    }
+    const nodeId = dataDir.nodeId as NodeId;
+    const storage = new SqliteStorage(dataDir.path('chorus.db'), { synchronous: config.durability });
+    const state = await storage.load();
+    const store = new Store({ nodeId, clock: systemClock });
+    store.load(state.records, state.digest);
+    const lastActive = await storage.getMeta('lastActiveMs');
+    const committer = new GroupCommitter(storage);
+    const generation = dataDir.nextGeneration();
+
+    const codec = new FrameCodec({ mesh: config.mesh, keyring, maxFrameBytes: MAX_FRAME_BYTES });
+    let node: ChorusNode | undefined; // eslint-disable-line prefer-const -- assigned after the closures that read it
+    const transport = new MeshTransport({
+      mesh: config.mesh,
+      nodeId,
+      selfAddress: `${bindHost}:0`,
+      codec,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      onMessage: (from, payload) => node?.deliver(from, payload),
+      logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+    });
+    const api = new LateApi();
+    const app = buildHttp(api);
+    const events = new EventHub();
+    transport.attach(app.server);
+    events.attach(app.server);
+    const port = await listen(app, bindHost, config.port);
+    const advertised = advertisedAddress(bindHost);
+    transport.setSelfAddress(`${advertised}:${port}`);
+
+    const peerSeeds = state.members.filter((m) => m.nodeId !== nodeId).map((m) => `${m.addresses[0] ?? ''}:${m.port}`);
+    const engine = new Engine({
+      nodeId,
+      name: config.name,
+      mesh: config.mesh,
+      generation,
+      bootNonce: randomNonce(),
+      address: advertised,
+      port,
+      seeds: [...new Set([...config.seeds, ...peerSeeds])],
+      store,
+      clock: systemClock,
+      random: new CryptoRandom(),
+      config: resolveSyncConfig(config.preset),
+      now: monotonic(),
+      ...(typeof lastActive === 'number' ? { lastActiveMs: lastActive } : {}),
+    });
+    const watch = isWildcard(bindHost) ? new AddressWatch({ onChange: (addrs) => node?.addressesChanged(addrs) }) : undefined;
+    node = new ChorusNode(config, log, dataDir, storage, committer, store, engine, app, events, transport, generation, keyring !== null, port, advertised, undefined, watch);
+    api.node = node;
+    store.attachJournal((journal) => node?.persist(journal));
+    const url = `http://${isWildcard(bindHost) ? '127.0.0.1' : bindHost}:${port}`;
+    dataDir.writeNodeInfo({ nodeId, pid: process.pid, url, port, host: bindHost, advertised, mesh: config.mesh, name: config.name, generation });
+    log.info({ nodeId, generation, port, url, advertised, secure: keyring !== null, records: state.records.length }, `chorus node listening on ${bindHost}:${port}`);
+    node.begin(codec, bindHost);
+    return node;
+  }
+
+  private begin(codec: FrameCodec, bindHost: string): void {
+    this.send(this.engine.start(monotonic()));
+    this.watch?.start();
+    if (this.config.discovery && !isLoopback(bindHost)) {
+      this.discovery = new Discovery({
+        mesh: this.config.mesh,
+        nodeId: this.engine.nodeId,
+        listenPort: this.port,
+        codec,
+        port: this.config.discoveryPort,
+        onPeer: (peer) => this.send(this.engine.discovered(peer.address, monotonic())),
+      });
+      this.discovery.start().catch((e: Error) => this.log.warn(`discovery unavailable: ${e.message}`));
+    }
+  }
+
+  // ---- engine plumbing ----------------------------------------------------------------
+
+  private deliver(from: string, payload: Uint8Array): void {
+    if (this.stopping) return;
+    let raw: unknown;
+    try {
+      raw = decodeMessage(payload);
+    } catch {
+      raw = undefined; // counted by the engine's validator as malformed
+    }
+    this.send(this.engine.receive(from, raw, monotonic()));
+  }
+
+  private send(out: readonly Outbound[]): void {
+    for (const o of out) this.transport.send(o.to, encodeMessage(o.message), o.channel);
+    for (const ev of this.engine.takeEvents()) this.observe(ev);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    const at = Math.max(this.engine.nextWakeAt(), monotonic()); // -Infinity means "now"
+    if (at === Infinity || (this.timer !== undefined && this.timerAt <= at)) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.send(this.engine.tick(monotonic()));
+    }, Math.max(0, Math.min(at - monotonic(), 2 ** 31 - 1)));
+  }
+
+  private observe(ev: EngineEvent): void {
+    if (ev.type === 'change') {
+      const at = Date.now();
+      for (const c of ev.changes) this.pendingEvents.push({ kind: 'object', id: c.objectId, set: c.set, removed: c.removed, created: c.created, deleted: c.deleted, origin: ev.origin, node: c.origin, ts: c.ts, at });
+    } else if (ev.type === 'member') {
+      this.events.publish({ kind: 'member', nodeId: ev.nodeId, name: ev.member.name, previous: ev.previous, status: ev.status, at: Date.now() });
+      this.log.info({ peer: ev.nodeId, name: ev.member.name, from: ev.previous, to: ev.status }, `member ${ev.member.name} ${ev.status}`);
+      const batch: StorageBatch = ev.status === 'removed' ? { members: { remove: [ev.nodeId] } } : { members: { put: [ev.member] } };
+      this.committer.submit(batch).catch((e: Error) => this.log.error(`storing member ${ev.nodeId} failed: ${e.message}`));
+    } else if (ev.type === 'duplicate-identity') {
+      this.log.error({ nodeId: ev.nodeId, address: ev.address }, 'another process uses this node id (a copied data directory?): refused');
+    } else if (ev.type === 'bootstrap') {
+      this.log.info({ from: ev.from }, `snapshot bootstrap ${ev.phase}`);
+    }
+  }
+
+  /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */
+  private persist(journal: readonly JournalEntry[]): void {
+    const commit = this.committer.submit({ journal, watermarks: this.store.digest(), meta: { lastActiveMs: Date.now() } });
+    this.lastCommit = commit;
+    commit.then(
+      () => this.flushPushes(),
+      (e: Error) => this.log.error(`storage commit failed: ${e.message}`),
+    );
+  }
+
+  private flushPushes(): void {
+    if (this.pushPending) return;
+    this.pushPending = true;
+    queueMicrotask(() => {
+      this.pushPending = false;
+      // Flushing also collects the engine's events, so every committed change is published here.
+      if (!this.stopping) this.send(this.engine.flush(monotonic()));
+      const ready = this.pendingEvents;
+      this.pendingEvents = [];
+      for (const e of ready) this.events.publish(e);
+    });
+  }
+
+  private addressesChanged(addresses: string[]): void {
+    const next = addresses[0];
+    if (next === undefined || next === this.addresses[0]) return;
+    this.log.info({ from: this.addresses, to: addresses }, 'address changed: telling peers');
+    this.addresses = addresses;
+    this.transport.setSelfAddress(`${next}:${this.port}`);
+    this.send(this.engine.setAddress(next, this.port, monotonic()));
+    this.discovery?.announce();
+  }
+
+  // ---- NodeApi ------------------------------------------------------------------------
+
+  /** Applies a local write; resolves once it is committed locally. */
+  async write(op: WriteOp): Promise<WriteResult> {
+    if (this.stopping) throw new ChorusError(ErrorCode.InvalidConfig, 'the node is shutting down');
+    const result = this.engine.write(op, monotonic());
+    await this.lastCommit;
+    return result;
+  }
+
+  get(id: string): Record<string, Json> | undefined {
+    return this.store.get(id);
+  }
+
+  list(opts: { prefix?: string; after?: string; limit?: number }): { id: string; fields: Record<string, Json> }[] {
+    return this.store.list(opts);
+  }
+
+  members(): readonly MemberRecord[] {
+    return [this.engine.membership.self(), ...this.engine.membership.members().filter((m) => m.nodeId !== this.engine.nodeId)];
+  }
+
+  info(): NodeInfo {
+    const links = new Map(Object.entries(this.transport.links()).map(([addr, l]) => [addr, l.state]));
+    return {
+      nodeId: this.engine.nodeId,
+      name: this.config.name,
+      mesh: this.config.mesh,
+      generation: this.generation,
+      addresses: this.addresses,
+      port: this.port,
+      url: `http://${this.addresses[0]}:${this.port}`,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      secure: this.secure,
+      bootstrapping: this.engine.isBootstrapping(),
+      store: this.store.stats(),
+      peers: this.engine.membership.members().filter((m) => m.nodeId !== this.engine.nodeId).map((m) => {
+        const address = `${m.addresses[0] ?? ''}:${m.port}`;
+        return { nodeId: m.nodeId, name: m.name, status: m.status, address, link: links.get(address) ?? 'none' };
+      }),
+    };
+  }
+
+  health(): { ok: boolean; checks: Record<string, boolean> } {
+    const checks = { process: !this.stopping, storage: this.storage.isOpen(), transport: this.http.server.listening };
+    return { ok: Object.values(checks).every(Boolean), checks };
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------
+
+  /** Leaves the mesh gracefully (peers see 'left'), flushes storage, releases the directory. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.watch?.stop();
+    for (const o of this.engine.leave(monotonic())) this.transport.send(o.to, encodeMessage(o.message), o.channel);
+    // Give LEAVE frames a moment on the wire before links close.
+    await new Promise((r) => setTimeout(r, 100));
+    await this.discovery?.stop().catch(() => undefined);
+    this.events.close();
+    await this.transport.close();
+    await this.http.close();
+    await this.committer.submit({ meta: { lastActiveMs: Date.now() } }).catch(() => undefined);
+    await this.committer.close();
+    this.dataDir.close();
+    this.log.info('chorus node stopped');
+  }
+}
+
+/** An API whose node is attached after construction (HTTP must listen before the engine exists). */
+class LateApi implements NodeApi {
+  node: ChorusNode | undefined;
+  private get n(): ChorusNode {
+    if (this.node === undefined) throw new ChorusError(ErrorCode.InvalidConfig, 'the node is starting');
+    return this.node;
+  }
+  write(op: WriteOp): Promise<WriteResult> {
+    return this.n.write(op);
+  }
+  get(id: string): Record<string, Json> | undefined {
+    return this.n.get(id);
+  }
+  list(opts: { prefix?: string; after?: string; limit?: number }): { id: string; fields: Record<string, Json> }[] {
+    return this.n.list(opts);
+  }
+  members(): readonly MemberRecord[] {
+    return this.n.members();
+  }
+  info(): NodeInfo {
+    return this.n.info();
+  }
+  health(): { ok: boolean; checks: Record<string, boolean> } {
+    return this.node === undefined ? { ok: false, checks: { process: true, storage: false, transport: false } } : this.node.health();
+  }
+}
+
+function chooseBindHost(config: NodeConfig, keyFile: string): string {
+  if (config.host !== undefined) return config.host;
+  return existsSync(keyFile) || config.insecure ? '0.0.0.0' : '127.0.0.1';
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ChorusError(ErrorCode.PortInUse, `port ${port} on ${host} is already in use`);
+    if (code === 'EADDRNOTAVAIL') throw new ChorusError(ErrorCode.InvalidConfig, `cannot bind ${host}: no such local address`);
+    throw e;
+  }
+  const addr = app.server.address();
+  if (addr === null || typeof addr === 'string') throw new ChorusError(ErrorCode.InvalidConfig, 'the server has no TCP address');
+  return addr.port;
+}
+
+function randomNonce(): string {
+  const r = new CryptoRandom();
+  return `${r.uint32().toString(16)}${r.uint32().toString(16)}`;
+}
+
