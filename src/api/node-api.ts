@@ -23,6 +23,8 @@ export interface NodeInfo {
   readonly bootstrapping: boolean;
   /** Objects, live fields, tombstones and encoded bytes this replica holds. */
   readonly store: { objects: number; liveFields: number; tombstones: number; encodedBytes: number };
+  /** Mesh traffic summed over the links this node holds now (frame bytes, after sealing). */
+  readonly transport: { bytesIn: number; bytesOut: number; framesIn: number; framesOut: number };
   readonly peers: readonly { nodeId: string; name: string; status: string; address: string; link: string }[];
 }
 

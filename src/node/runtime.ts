@@ -87,6 +87,7 @@ export class ChorusNode implements NodeApi {
   }
 
   private static async open(config: NodeConfig, log: Logger, dataDir: DataDir, keyFile: string, bindHost: string): Promise<ChorusNode> {
+    const watchMs = addressWatchMs();
     const keyring = existsSync(keyFile) ? Keyring.load(keyFile) : null;
     if (keyring === null && !config.insecure && !isLoopback(bindHost)) {
       throw new ChorusError(ErrorCode.InvalidConfig, `no mesh key at ${keyFile}: refusing to listen on ${bindHost} unencrypted (run \`chorus key generate\` or pass --insecure)`);
@@ -109,7 +110,7 @@ export class ChorusNode implements NodeApi {
       codec,
       maxFrameBytes: MAX_FRAME_BYTES,
       onMessage: (from, payload) => node?.deliver(from, payload),
-      logger: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m), debug: (m: string) => log.debug(m) },
+      logger: { info: (m, f) => log.info(f ?? {}, m), warn: (m, f) => log.warn(f ?? {}, m), debug: (m, f) => log.debug(f ?? {}, m) },
     });
     const api = new LateApi();
     const app = buildHttp(api);
@@ -137,7 +138,7 @@ export class ChorusNode implements NodeApi {
       now: monotonic(),
       ...(typeof lastActive === 'number' ? { lastActiveMs: lastActive } : {}),
     });
-    const watch = isWildcard(bindHost) ? new AddressWatch({ onChange: (addrs) => node?.addressesChanged(addrs) }) : undefined;
+    const watch = isWildcard(bindHost) ? new AddressWatch({ intervalMs: watchMs, onChange: (addrs) => node?.addressesChanged(addrs) }) : undefined;
     node = new ChorusNode(config, log, dataDir, storage, committer, store, engine, app, events, transport, generation, keyring !== null, port, advertised, undefined, watch);
     api.node = node;
     store.attachJournal((journal) => node?.persist(journal));
@@ -268,7 +269,16 @@ export class ChorusNode implements NodeApi {
   }
 
   info(): NodeInfo {
-    const links = new Map(Object.entries(this.transport.links()).map(([addr, l]) => [addr, l.state]));
+    const all = Object.entries(this.transport.links());
+    const links = new Map(all.map(([addr, l]) => [addr, l.state]));
+    // Summed over the links held now: a link forgotten after it closed takes its counts with it.
+    const transport = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 };
+    for (const [, l] of all) {
+      transport.bytesIn += l.bytesIn;
+      transport.bytesOut += l.bytesOut;
+      transport.framesIn += l.framesIn;
+      transport.framesOut += l.framesOut;
+    }
     return {
       nodeId: this.engine.nodeId,
       name: this.config.name,
@@ -281,6 +291,7 @@ export class ChorusNode implements NodeApi {
       secure: this.secure,
       bootstrapping: this.engine.isBootstrapping(),
       store: this.store.stats(),
+      transport,
       peers: this.engine.membership.members().filter((m) => m.nodeId !== this.engine.nodeId).map((m) => {
         const address = `${m.addresses[0] ?? ''}:${m.port}`;
         return { nodeId: m.nodeId, name: m.name, status: m.status, address, link: links.get(address) ?? 'none' };
@@ -362,6 +373,15 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
   const addr = app.server.address();
   if (addr === null || typeof addr === 'string') throw new ChorusError(ErrorCode.InvalidConfig, 'the server has no TCP address');
   return addr.port;
+}
+
+/** How often a wildcard-bound node checks its interface addresses: CHORUS_ADDRESS_WATCH_MS, default 5000 (tests shorten it). */
+function addressWatchMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['CHORUS_ADDRESS_WATCH_MS'];
+  if (raw === undefined || raw === '') return 5000;
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(ms) || ms < 1) throw new ChorusError(ErrorCode.InvalidConfig, `environment variable CHORUS_ADDRESS_WATCH_MS must be a whole number of milliseconds >= 1, got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 function randomNonce(): string {
