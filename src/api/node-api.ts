@@ -28,10 +28,39 @@ export interface NodeInfo {
   readonly peers: readonly { nodeId: string; name: string; status: string; address: string; link: string }[];
 }
 
+/** Outcome of waiting for a write concern. */
+export interface ReplicaOutcome {
+  /** Whether `required` peers confirmed before the timeout. */
+  readonly ok: boolean;
+  /** Peers (node ids) that confirmed committing the write. */
+  readonly confirmed: readonly string[];
+  /** How many confirmations were required. */
+  readonly required: number;
+}
+
+/** One peer's replication state as seen from this node. */
+export interface PeerReplicationView {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly status: string;
+  /** Records (by sequence numbers) this peer's last known digest lacks of ours; null if never seen. */
+  readonly lagRecords: number | null;
+  /** Highest seq of this node's writes the peer confirmed committed. */
+  readonly confirmedSeq: number;
+  /** Milliseconds since the peer was last heard from; null if never. */
+  readonly lastContactAgoMs: number | null;
+}
+
 /** What the HTTP layer needs from a running node; the runtime implements it. */
 export interface NodeApi {
   /** Applies a local write and resolves once it is committed to local storage. */
   write(op: WriteOp): Promise<WriteResult>;
+  /** Waits until `replicas` peers (or all alive ones) confirm committing our writes up to `seq`. */
+  awaitReplicas(seq: number, replicas: number | 'all', timeoutMs: number): Promise<ReplicaOutcome>;
+  /** Per-peer replication lag and last contact. */
+  replication(): readonly PeerReplicationView[];
+  /** True once bootstrap (if any) is done and the node serves a full copy. */
+  ready(): boolean;
   get(id: string): Record<string, Json> | undefined;
   list(opts: { prefix?: string; after?: string; limit?: number }): { id: string; fields: Record<string, Json> }[];
   members(): readonly MemberRecord[];

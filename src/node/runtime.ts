@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EventHub, type LiveEventBody } from '../api/events.ts';
 import { buildHttp } from '../api/http.ts';
-import type { NodeApi, NodeInfo, WriteOp } from '../api/node-api.ts';
+import type { NodeApi, NodeInfo, PeerReplicationView, ReplicaOutcome, WriteOp } from '../api/node-api.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
@@ -48,6 +48,8 @@ export class ChorusNode implements NodeApi {
   private stopping: Promise<void> | undefined;
   private readonly startedAt = Date.now();
   private addresses: string[];
+  /** Write-concern waits, checked whenever a peer's confirmation may have arrived. */
+  private waiters: { seq: number; required: number; done: (o: ReplicaOutcome) => void }[] = [];
   /** Change events wait here until the commit that makes them durable. */
   private pendingEvents: LiveEventBody[] = [];
 
@@ -181,7 +183,17 @@ export class ChorusNode implements NodeApi {
   private send(out: readonly Outbound[]): void {
     for (const o of out) this.transport.send(o.to, encodeMessage(o.message), o.channel);
     for (const ev of this.engine.takeEvents()) this.observe(ev);
+    if (this.waiters.length > 0) this.checkWaiters();
     this.schedule();
+  }
+
+  private checkWaiters(): void {
+    this.waiters = this.waiters.filter((w) => {
+      const confirmed = this.engine.confirmedBy(w.seq);
+      if (confirmed.length < w.required) return true;
+      w.done({ ok: true, confirmed, required: w.required });
+      return false;
+    });
   }
 
   private schedule(): void {
@@ -228,8 +240,9 @@ export class ChorusNode implements NodeApi {
     this.pushPending = true;
     queueMicrotask(() => {
       this.pushPending = false;
-      // Flushing also collects the engine's events, so every committed change is published here.
-      if (!this.stopping) this.send(this.engine.flush(monotonic()));
+      // Flushing also collects the engine's events, so every committed change is published here;
+      // merged records are now durable, so their writers may count this node (STORED).
+      if (!this.stopping) this.send([...this.engine.flush(monotonic()), ...this.engine.confirmStored(monotonic())]);
       const ready = this.pendingEvents;
       this.pendingEvents = [];
       for (const e of ready) this.events.publish(e);
@@ -254,6 +267,47 @@ export class ChorusNode implements NodeApi {
     const result = this.engine.write(op, monotonic());
     await this.lastCommit;
     return result;
+  }
+
+  /** Waits for `replicas` peer confirmations of our writes up to `seq`, or the timeout. */
+  awaitReplicas(seq: number, replicas: number | 'all', timeoutMs: number): Promise<ReplicaOutcome> {
+    const required = replicas === 'all' ? this.engine.membership.aliveNodeIds().length : replicas;
+    const confirmed = this.engine.confirmedBy(seq);
+    if (confirmed.length >= required) return Promise.resolve({ ok: true, confirmed, required });
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        required,
+        done: (o: ReplicaOutcome) => {
+          clearTimeout(timer);
+          resolve(o);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve({ ok: false, confirmed: this.engine.confirmedBy(seq), required });
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  replication(): readonly PeerReplicationView[] {
+    const ours = this.store.digest();
+    const now = monotonic();
+    const known = new Map(this.engine.replication().map((p) => [p.nodeId as string, p]));
+    return this.engine.membership.members().filter((m) => m.nodeId !== this.engine.nodeId).map((m) => {
+      const p = known.get(m.nodeId);
+      let lag: number | null = null;
+      if (p?.digest !== undefined) {
+        lag = 0;
+        for (const [origin, seq] of Object.entries(ours)) lag += Math.max(0, seq - (p.digest[origin] ?? 0));
+      }
+      return { nodeId: m.nodeId, name: m.name, status: m.status, lagRecords: lag, confirmedSeq: p?.storedSeq ?? 0, lastContactAgoMs: p?.lastContactMs === undefined ? null : Math.round(now - p.lastContactMs) };
+    });
+  }
+
+  ready(): boolean {
+    return !this.engine.isBootstrapping() && this.stopping === undefined;
   }
 
   get(id: string): Record<string, Json> | undefined {
@@ -338,6 +392,15 @@ class LateApi implements NodeApi {
   }
   write(op: WriteOp): Promise<WriteResult> {
     return this.n.write(op);
+  }
+  awaitReplicas(seq: number, replicas: number | 'all', timeoutMs: number): Promise<ReplicaOutcome> {
+    return this.n.awaitReplicas(seq, replicas, timeoutMs);
+  }
+  replication(): readonly PeerReplicationView[] {
+    return this.n.replication();
+  }
+  ready(): boolean {
+    return this.node?.ready() ?? false;
   }
   get(id: string): Record<string, Json> | undefined {
     return this.n.get(id);

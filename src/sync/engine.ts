@@ -13,6 +13,7 @@ export type { Channel, EngineEvent, Outbound } from './events.ts';
 import { Handshake } from './handshake.ts';
 import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, RECEIVED_COUNTER, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
 import { Pusher } from './push.ts';
+import { Replication, type PeerReplication } from './replication.ts';
 import { Reconnector } from './reconnect.ts';
 import { Bootstrap, SnapshotServer } from './snapshot.ts';
 import { validateMessage } from './validate.ts';
@@ -78,6 +79,7 @@ export class Engine {
   readonly #server: SnapshotServer;
   readonly #bootstrap: Bootstrap;
   readonly #reconnector: Reconnector;
+  readonly #replication: Replication;
   readonly #membershipTickMs: number;
   #membershipWakeAt = Number.NEGATIVE_INFINITY;
   #left = false;
@@ -108,6 +110,7 @@ export class Engine {
     this.#pusher = new Pusher(this.#ctx);
     this.#server = new SnapshotServer(this.#ctx);
     this.#reconnector = new Reconnector(this.#ctx);
+    this.#replication = new Replication(this.#ctx);
     const empty = init.store.records().next().done === true;
     // lastActiveMs is wall-clock time, like the store's tombstone stamps.
     const stale = init.lastActiveMs !== undefined && init.clock.now() - init.lastActiveMs > init.store.options.tombstoneTtlMs;
@@ -233,6 +236,25 @@ export class Engine {
     });
   }
 
+  /**
+   * Call after the merges of the last messages are committed to storage: tells each writer how
+   * far its writes are now durable here (STORED), which its write concern counts.
+   */
+  confirmStored(now: number): Outbound[] {
+    if (this.#left) return [];
+    return this.#run(now, () => this.#replication.confirm());
+  }
+
+  /** Peers alive now that confirmed committing our writes up to `seq`. */
+  confirmedBy(seq: number): NodeId[] {
+    return this.#replication.confirmedBy(seq);
+  }
+
+  /** What is known of each peer's copy: confirmed seq of our writes, last digest, last contact. */
+  replication(): PeerReplication[] {
+    return this.#replication.snapshot();
+  }
+
   /** Events since the last call. */
   takeEvents(): EngineEvent[] {
     const events = this.#ctx.events;
@@ -305,6 +327,7 @@ export class Engine {
     if (m.t === MessageType.HELLO) return this.#onHello(address, m, now);
     if (m.t === MessageType.WELCOME) return this.#onWelcome(address, m, now);
     this.#learnSender(address, m, now);
+    this.#replication.observe(m, now);
     this.#handle(address, m, now);
   }
 
@@ -350,7 +373,10 @@ export class Engine {
         return;
       }
       case MessageType.LEAVE:
+        this.#replication.forget(m.from);
         return ctx.applyMembership(this.membership.applyGossip([m.record], now, m.from));
+      case MessageType.STORED:
+        return; // bookkeeping only, done in Replication.observe
       default:
         // CMD, CMD_RESULT, PUBLISH: validated now, routed once the routing and bindings cores exist.
         ctx.counters.inc(`unhandled:${MESSAGE_TYPE_NAMES[m.t]}`);

@@ -22,6 +22,7 @@ export const MessageType = {
   CMD_RESULT: 14,
   PUBLISH: 15,
   LEAVE: 16,
+  STORED: 17,
 } as const;
 
 /** One of the wire type codes. */
@@ -190,6 +191,15 @@ export interface LeaveMessage extends Envelope {
   readonly record: unknown;
 }
 
+/**
+ * "These watermarks are committed here": sent to a writer after its records were merged and
+ * committed, so a write concern (`replicas: N`) can count durable copies.
+ */
+export interface StoredMessage extends Envelope {
+  readonly t: typeof MessageType.STORED;
+  readonly digest: Digest;
+}
+
 /** Every message of the protocol, discriminated by `t`. */
 export type Message =
   | HelloMessage
@@ -205,7 +215,8 @@ export type Message =
   | CmdMessage
   | CmdResultMessage
   | PublishMessage
-  | LeaveMessage;
+  | LeaveMessage
+  | StoredMessage;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

@@ -125,6 +125,7 @@ const CHECKS: Readonly<Record<number, Check>> = {
   [MessageType.CMD_RESULT]: cmdResult,
   [MessageType.PUBLISH]: (o, h) => ({ ...h, t: MessageType.PUBLISH, topic: str(o.topic, 'topic', S, 1), payload: json(o.payload ?? null, 'payload') }),
   [MessageType.LEAVE]: (o, h) => ({ ...h, t: MessageType.LEAVE, record: ownRecord(o.record, h.from, 'record') }),
+  [MessageType.STORED]: (o, h) => ({ ...h, t: MessageType.STORED, digest: storeDigest(o.digest, 'digest') }),
 };
 
 /**

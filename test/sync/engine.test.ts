@@ -303,3 +303,27 @@ describe('Engine: snapshot bootstrap', () => {
     expect(fresh.engine.store.digest()).toEqual(helper.engine.store.digest());
   });
 });
+
+describe('Engine: write concern bookkeeping', () => {
+  it('receivers confirm committed writes with STORED; the writer counts confirmations per seq', () => {
+    const mesh = TestMesh.started(4);
+    const writer = at(mesh, 0);
+    const res = writer.engine.write({ kind: 'patch', id: 'lock.front', fields: { locked: true } }, mesh.now);
+    const seq = Math.max(...res.records.map((r) => r.seq));
+    mesh.send(writer, writer.engine.flush(mesh.now));
+    mesh.deliverAll();
+    expect(writer.engine.confirmedBy(seq)).toEqual([]); // merged, but nobody said it is committed
+    // Two receivers commit and confirm; the third has not yet.
+    for (const i of [1, 2]) mesh.send(at(mesh, i), at(mesh, i).engine.confirmStored(mesh.now));
+    mesh.deliverAll();
+    expect(writer.engine.confirmedBy(seq).sort()).toEqual([at(mesh, 1).engine.nodeId, at(mesh, 2).engine.nodeId].sort());
+    // Confirming again sends nothing new: no records arrived since.
+    expect(at(mesh, 1).engine.confirmStored(mesh.now)).toEqual([]);
+    const rep = writer.engine.replication().find((p) => p.nodeId === at(mesh, 1).engine.nodeId);
+    expect(rep?.storedSeq).toBeGreaterThanOrEqual(seq);
+    expect(rep?.lastContactMs).toBeDefined();
+    // A later write is not covered by the earlier confirmations.
+    const later = writer.engine.write({ kind: 'patch', id: 'lock.front', fields: { locked: false } }, mesh.now);
+    expect(writer.engine.confirmedBy(Math.max(...later.records.map((r) => r.seq)))).toEqual([]);
+  });
+});

@@ -31,4 +31,5 @@ export const EXAMPLES: Readonly<Record<string, Message>> = {
   CMD_ERROR: { t: MessageType.CMD_RESULT, from: B, id: 'c1', ok: false, error: { code: 'E_TIMEOUT', message: 'no answer' } },
   PUBLISH: { t: MessageType.PUBLISH, from: A, topic: 'kitchen.light', payload: { on: true } },
   LEAVE: { t: MessageType.LEAVE, from: A, record: { ...RECORD_A, status: 'left', incarnation: 1 } },
+  STORED: { t: MessageType.STORED, from: B, digest: { [A]: 3 } },
 };

@@ -16,7 +16,7 @@ describe('message type codes', () => {
   it('are the released, append-only numbers', () => {
     expect(MessageType).toEqual({
       HELLO: 1, WELCOME: 2, SYN: 3, ACK: 4, ACK2: 5, PUSH: 6, PING: 7, PING_REQ: 8, PING_ACK: 9,
-      SNAPSHOT_REQ: 10, SNAPSHOT_CHUNK: 11, SNAPSHOT_END: 12, CMD: 13, CMD_RESULT: 14, PUBLISH: 15, LEAVE: 16,
+      SNAPSHOT_REQ: 10, SNAPSHOT_CHUNK: 11, SNAPSHOT_END: 12, CMD: 13, CMD_RESULT: 14, PUBLISH: 15, LEAVE: 16, STORED: 17,
     });
     expect(MESSAGE_TYPE_NAMES[MessageType.SNAPSHOT_END]).toBe('SNAPSHOT_END');
   });

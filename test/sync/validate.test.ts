@@ -39,6 +39,7 @@ const BAD: readonly Case[] = [
   ['PING', 'from', 'bad-field:from', undefined],
   ['PING', 'gossip', 'bad-field:gossip', 'x'],
   ['PING', 'reliable', 'bad-field:reliable', 'yes'],
+  ['STORED', 'digest', 'bad-field:digest', { nope: 1 }],
   ['PING', 'gossip', 'too-many-items', new Array(WIRE_LIMITS.maxGossip + 1).fill(RECORD_A)],
   ['HELLO', 'mesh', 'bad-field:mesh', 5],
   ['HELLO', 'mesh', 'bad-field:mesh', 'm'.repeat(300)],
