@@ -475,6 +475,42 @@ export class Store {
     return dropped;
   }
 
+  /**
+   * Drops every record `keep` rejects, as if it had never arrived: for a node that was away
+   * longer than the tombstone TTL and has just copied a full snapshot, whatever it held that the
+   * snapshot did not confirm may be an object deleted elsewhere long ago. Returns the changes.
+   */
+  retain(keep: (r: StoreRecord) => boolean): WriteResult {
+    const changes = new ChangeSet();
+    const journal: JournalEntry[] = [];
+    for (const [id, o] of [...this.objects]) {
+      const wasVisible = isVisible(o);
+      if (o.obj !== undefined && !keep(o.obj.rec)) {
+        this.unhold(o.obj);
+        o.obj = undefined;
+        journal.push({ op: 'drop', objectId: id, field: OBJECT_FIELD });
+      }
+      for (const [name, f] of [...o.fields]) {
+        if (keep(f.rec)) continue;
+        o.fields.delete(name);
+        this.unhold(f);
+        journal.push({ op: 'drop', objectId: id, field: name });
+        if (f.rec.value !== TOMBSTONE) {
+          o.visibleFields--;
+          changes.removed(f.rec, name);
+        }
+      }
+      const nowVisible = isVisible(o);
+      if (wasVisible && !nowVisible) {
+        this.visibleObjects--;
+        changes.visibility({ objectId: id, field: OBJECT_FIELD, value: TOMBSTONE, ts: this.hlc.peek(), origin: this.nodeId, seq: 0 }, false);
+      }
+      this.dropIfEmpty(id, o, false);
+    }
+    if (journal.length > 0) this.journalSink?.(journal);
+    return { records: [], changes: changes.list(), journal };
+  }
+
   /** Counts of objects, live fields, tombstones and encoded bytes. */
   stats(): StoreStats {
     return { objects: this.visibleObjects, liveFields: this.liveFields, tombstones: this.tombstones.size, encodedBytes: this.bytes };

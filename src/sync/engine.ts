@@ -114,7 +114,7 @@ export class Engine {
     const empty = init.store.records().next().done === true;
     // lastActiveMs is wall-clock time, like the store's tombstone stamps.
     const stale = init.lastActiveMs !== undefined && init.clock.now() - init.lastActiveMs > init.store.options.tombstoneTtlMs;
-    this.#bootstrap = new Bootstrap(this.#ctx, seeds.length > 0 && (empty || stale));
+    this.#bootstrap = new Bootstrap(this.#ctx, seeds.length > 0 && (empty || stale), stale && !empty);
     this.#lastNow = now;
     this.#ctx.now = now;
   }

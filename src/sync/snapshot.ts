@@ -1,3 +1,4 @@
+import { compareTs, type Timestamp } from '../core/hlc.ts';
 import type { NodeId } from '../core/ids.ts';
 import { recordToTuple } from '../store/record-codec.ts';
 import type { Cover, Digest } from '../store/store.ts';
@@ -78,7 +79,12 @@ interface Stream {
   refused: boolean;
   /** The last chunk (cursor null) arrived; SNAPSHOT_END is next. */
   last: boolean;
+  /** For a node away past the tombstone TTL: registers the snapshot confirmed, and when it began. */
+  seen: Set<string> | null;
+  startTs: Timestamp;
 }
+
+const registerKey = (objectId: unknown, field: unknown): string => `${String(objectId)}\u0000${String(field)}`;
 
 /**
  * Bootstraps an empty or long-absent replica from a snapshot stream, resuming from the
@@ -92,11 +98,18 @@ interface Stream {
 export class Bootstrap {
   readonly #ctx: SyncContext;
   #needed: boolean;
+  readonly #stale: boolean;
   #stream: Stream | null = null;
 
-  constructor(ctx: SyncContext, needed: boolean) {
+  /**
+   * `needed`: the store is empty or stale. `stale`: it holds data older than the tombstone TTL,
+   * so at the end whatever the snapshot did not confirm (and nobody wrote since) is dropped —
+   * it may be an object deleted elsewhere whose tombstone has long expired.
+   */
+  constructor(ctx: SyncContext, needed: boolean, stale = false) {
     this.#ctx = ctx;
     this.#needed = needed;
+    this.#stale = stale;
     ctx.onPeerGone((id) => {
       if (this.#stream?.server === id) this.#stream.lastAt = Number.NEGATIVE_INFINITY;
     });
@@ -120,7 +133,7 @@ export class Bootstrap {
   /** Starts streaming from `server` if a snapshot is needed and none is running. */
   start(server: NodeId, now: number): void {
     if (!this.#needed || this.#stream !== null) return;
-    this.#stream = { server, cursor: null, lastAt: now, cover: null, refused: false, last: false };
+    this.#stream = { server, cursor: null, lastAt: now, cover: null, refused: false, last: false, seen: this.#stale ? new Set() : null, startTs: this.#ctx.store.hlc.peek() };
     this.#ctx.counters.inc('bootstraps');
     this.#ctx.events.push({ type: 'bootstrap', phase: 'started', from: server });
     this.#ctx.send(server, { t: MessageType.SNAPSHOT_REQ, cursor: null }, 'stream');
@@ -154,6 +167,7 @@ export class Bootstrap {
     if (m.start !== undefined) s.cover = s.cover === null ? m.start : minDigest(s.cover, m.start);
     const result = ctx.merge(m.records);
     if (Object.keys(result.rejected).length > 0) s.refused = true;
+    if (s.seen !== null) for (const t of m.records) s.seen.add(registerKey((t as unknown[])[0], (t as unknown[])[1]));
     ctx.counters.inc('snapshotChunksReceived');
     s.lastAt = now;
     s.cursor = m.cursor;
@@ -175,6 +189,12 @@ export class Bootstrap {
   #finish(s: Stream, cover: Digest): NodeId {
     const ctx = this.#ctx;
     if (!s.refused) ctx.merge([], coversFrom(cover));
+    if (s.seen !== null && !s.refused) {
+      const seen = s.seen;
+      const dropped = ctx.store.retain((r) => seen.has(registerKey(r.objectId, r.field)) || compareTs(r.ts, s.startTs) > 0);
+      ctx.counters.inc('staleRecordsDropped', dropped.journal.length);
+      if (dropped.changes.length > 0) ctx.events.push({ type: 'change', changes: dropped.changes, origin: 'remote' });
+    }
     this.#stream = null;
     this.#needed = false;
     ctx.events.push({ type: 'bootstrap', phase: 'done', from: s.server });

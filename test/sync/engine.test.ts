@@ -327,3 +327,32 @@ describe('Engine: write concern bookkeeping', () => {
     expect(writer.engine.confirmedBy(Math.max(...later.records.map((r) => r.seq)))).toEqual([]);
   });
 });
+
+describe('Engine: a node away longer than the tombstone TTL', () => {
+  it('rejoins by snapshot and drops what the mesh deleted meanwhile, instead of resurrecting it', () => {
+    const DAY = 24 * 3600 * 1000;
+    const mesh = TestMesh.started(2);
+    const [a, b] = [at(mesh, 0), at(mesh, 1)];
+    write(mesh, a, 'lamp.old', { on: true });
+    write(mesh, a, 'lamp.kept', { on: true });
+    mesh.send(a, a.engine.flush(mesh.now));
+    mesh.deliverAll();
+    expect(b.engine.store.get('lamp.old')).toEqual({ on: true });
+    const awaySince = mesh.clock.now();
+    mesh.crash(b);
+    a.engine.write({ kind: 'deleteObject', id: 'lamp.old' }, mesh.now);
+    mesh.clock.advance(8 * DAY);
+    expect(a.engine.store.collectGarbage(mesh.clock.now()).length).toBe(1); // the tombstone is gone
+    mesh.run(2000);
+    const back = mesh.restart(b, { lastActiveMs: awaySince });
+    expect(back.engine.isBootstrapping()).toBe(true);
+    mesh.run(5000, () => !back.engine.isBootstrapping() && mesh.converged());
+    expect(back.engine.isBootstrapping()).toBe(false);
+    expect(back.engine.store.get('lamp.old')).toBeUndefined();
+    expect(back.engine.store.get('lamp.kept')).toEqual({ on: true });
+    expect(back.engine.counters().staleRecordsDropped).toBe(1);
+    mesh.run(3000);
+    // And it never comes back to the node that deleted it.
+    expect(a.engine.store.get('lamp.old')).toBeUndefined();
+  });
+});

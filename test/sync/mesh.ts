@@ -152,6 +152,32 @@ export class TestMesh {
     this.#byAddress.set(node.address, node);
   }
 
+  /** Replaces a crashed node by a new process on the same store (generation + 1) and starts it. */
+  restart(node: TestNode, options: NodeOptions = {}): TestNode {
+    const old = node.engine;
+    const engine = new Engine({
+      nodeId: old.nodeId,
+      name: `n${node.i}`,
+      mesh: 'test',
+      generation: old.membership.self().generation + 1,
+      bootNonce: `boot-${node.i}-${old.membership.self().generation + 1}`,
+      address: node.address.split(':')[0] as string,
+      port: Number(node.address.split(':')[1]),
+      seeds: ['10.0.0.1:7000'],
+      store: old.store,
+      ...options,
+      now: this.now,
+      clock: this.clock,
+      random: new SeededRandom(this.seed * 1000 + node.i + 500),
+      config: resolveSyncConfig('local', { ...this.config, ...options.config }),
+    });
+    const fresh: TestNode = { i: node.i, address: node.address, engine, events: [], up: true };
+    this.nodes[node.i] = fresh;
+    this.#byAddress.set(fresh.address, fresh);
+    this.start(fresh);
+    return fresh;
+  }
+
   /** Silences a node: it is neither ticked nor delivered to, and what it sent is dropped. */
   crash(node: TestNode): void {
     node.up = false;
