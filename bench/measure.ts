@@ -35,3 +35,18 @@ export function heapUsedAfterGc(): number {
 export function alternate<T>(systems: readonly T[], rep: number): T[] {
   return rep % 2 === 0 ? [...systems] : [...systems].reverse();
 }
+
+/** The q-quantile (0..1) of a non-empty list, by the nearest-rank method. */
+export function percentile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) throw new Error('percentile of an empty list');
+  const s = [...xs].sort((a, b) => a - b);
+  const rank = Math.min(s.length, Math.max(1, Math.ceil(q * s.length)));
+  return s[rank - 1] as number;
+}
+
+/** Rejects with `what` when `p` has not settled within `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

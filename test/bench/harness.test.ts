@@ -31,6 +31,10 @@ describe('bench harness', () => {
   it.each([
     ['hot-key-churn', 'state_bytes_vs_yjs', ['chorus', 'yjs']],
     ['store-merge', 'merge_per_s_vs_yjs', ['chorus', 'yjs']],
+    // Process benchmarks: real `chorus start` nodes, mosquitto and Yjs child processes, all on 127.0.0.1.
+    ['propagate-1', 'p50_vs_mosquitto_qos1', ['chorus', 'mosquitto_qos1', 'yjs_ws']],
+    ['bulk-push-100k', 'writes_per_s_vs_yjs', ['chorus', 'chorus_batched', 'yjs_ws', 'mosquitto_qos1']],
+    ['late-joiner', 'join_time_vs_yjs', ['chorus', 'yjs']],
   ])('%s --json --quick prints the contract as its last line', async (name, ratio, systems) => {
     const run = await runBench([name, '--json', '--quick']);
     expect(run.code, run.stderr).toBe(0);
