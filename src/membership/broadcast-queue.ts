@@ -45,15 +45,27 @@ export class BroadcastQueue {
 
   /** Up to `max` member ids to piggyback now, counting one transmission each; entries reaching `limit` leave. */
   take(max: number, limit: number): NodeId[] {
-    const ordered = [...this.#items.values()].sort(
-      (a, b) => a.transmits - b.transmits || Number(b.priority) - Number(a.priority) || b.order - a.order,
-    );
+    if (max <= 0 || this.#items.size === 0) return [];
+    // Partial selection of the `max` best: one pass, no sort of the whole queue per message.
+    const best: Item[] = [];
+    for (const item of this.#items.values()) {
+      if (best.length === max && !before(item, best[best.length - 1] as Item)) continue;
+      let i = best.length;
+      while (i > 0 && before(item, best[i - 1] as Item)) i--;
+      best.splice(i, 0, item);
+      if (best.length > max) best.pop();
+    }
     const out: NodeId[] = [];
-    for (const item of ordered.slice(0, Math.max(0, max))) {
+    for (const item of best) {
       out.push(item.nodeId);
       item.transmits++;
       if (item.transmits >= limit) this.#items.delete(item.nodeId);
     }
     return out;
   }
+}
+
+/** Fewest-sent first; among equals priority, then newest. */
+function before(a: Item, b: Item): boolean {
+  return a.transmits - b.transmits < 0 || (a.transmits === b.transmits && (Number(b.priority) - Number(a.priority) < 0 || (a.priority === b.priority && b.order - a.order < 0)));
 }

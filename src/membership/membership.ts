@@ -16,7 +16,7 @@ import {
   withStatus,
   type MemberVersion,
 } from './freshness.ts';
-import type { MemberRecord, MemberStatus } from './member.ts';
+import type { MemberRecord } from './member.ts';
 import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 import { Prober, type ProbeCandidates } from './probe.ts';
 import { expectedConfirmations, Suspicion, suspicionBounds } from './suspicion.ts';
@@ -231,7 +231,7 @@ export class Membership {
 
   /** Alive and suspect members other than ourselves, sorted. */
   aliveNodeIds(): NodeId[] {
-    return this.#idsWith((s) => s === 'alive' || s === 'suspect');
+    return this.#idsWith('live').slice();
   }
 
   /** A snapshot of the counters (see MembershipCounters; assignable to Readonly<Record<string, number>>). */
@@ -240,14 +240,25 @@ export class Membership {
   }
 
   readonly #candidates: ProbeCandidates = {
-    targets: () => this.aliveNodeIds(),
-    helpers: () => this.#idsWith((s) => s === 'alive'),
+    targets: () => this.#idsWith('live'),
+    helpers: () => this.#idsWith('alive'),
   };
 
-  #idsWith(keep: (s: MemberStatus) => boolean): NodeId[] {
-    const out: NodeId[] = [];
-    for (const [id, e] of this.#entries) if (keep(e.record.status)) out.push(id);
-    return out.sort();
+  /** Sorted id lists by status class, rebuilt only after a member appears, changes status or goes. */
+  #idLists: { live: NodeId[]; alive: NodeId[] } | undefined;
+
+  #idsWith(which: 'live' | 'alive'): readonly NodeId[] {
+    if (this.#idLists === undefined) {
+      const live: NodeId[] = [];
+      const alive: NodeId[] = [];
+      for (const [id, e] of this.#entries) {
+        const s = e.record.status;
+        if (s === 'alive') alive.push(id);
+        if (s === 'alive' || s === 'suspect') live.push(id);
+      }
+      this.#idLists = { live: live.sort(), alive: alive.sort() };
+    }
+    return this.#idLists[which];
   }
 
   #drain(): MembershipOutput[] {
@@ -354,6 +365,7 @@ export class Membership {
     const e = entry ?? this.#insert(next, now);
     e.record = next;
     if (previous !== next.status) {
+      this.#idLists = undefined;
       e.since = now;
       if (next.status === 'suspect') this.#counters.suspicions++;
       if (next.status === 'dead') this.#counters.deaths++;
@@ -370,6 +382,7 @@ export class Membership {
   #insert(record: MemberRecord, now: number): Entry {
     const entry: Entry = { record, since: now, suspicion: undefined };
     this.#entries.set(record.nodeId, entry);
+    this.#idLists = undefined;
     this.#tombstones.delete(record.nodeId);
     return entry;
   }
@@ -384,6 +397,7 @@ export class Membership {
   #reap(entry: Entry): void {
     const { record } = entry;
     this.#entries.delete(record.nodeId);
+    this.#idLists = undefined;
     this.#watched.delete(record.nodeId);
     this.#tombstones.set(record.nodeId, versionOf(record));
     this.#queue.remove(record.nodeId);
