@@ -5,6 +5,8 @@ import { randomInt, shuffled, type Random } from '../core/random.ts';
 export interface RoundRobin {
   readonly order: readonly NodeId[];
   readonly index: number;
+  /** The eligible list `order` was reconciled with; the same list again needs no reconciling. */
+  readonly basis?: readonly NodeId[];
 }
 
 /** An empty round robin: the first pick shuffles. */
@@ -18,6 +20,8 @@ export const EMPTY_ROUND_ROBIN: RoundRobin = Object.freeze({ order: Object.freez
  */
 export function nextRoundRobin(rr: RoundRobin, eligible: readonly NodeId[], random: Random): { target: NodeId | undefined; next: RoundRobin } {
   if (eligible.length === 0) return { target: undefined, next: EMPTY_ROUND_ROBIN };
+  // Unchanged membership (the caller hands back the same list): just step, O(1) per probe.
+  if (rr.basis === eligible && rr.index < rr.order.length) return { target: rr.order[rr.index], next: { order: rr.order, index: rr.index + 1, basis: eligible } };
   const allowed = new Set(eligible);
   // Keep what is still eligible, both before and after the cursor.
   const done = rr.order.slice(0, rr.index).filter((id) => allowed.has(id));
@@ -28,5 +32,5 @@ export function nextRoundRobin(rr: RoundRobin, eligible: readonly NodeId[], rand
   }
   const order = rest.length > 0 ? [...done, ...rest] : shuffled(random, eligible);
   const index = rest.length > 0 ? done.length : 0;
-  return { target: order[index], next: { order, index: index + 1 } };
+  return { target: order[index], next: { order, index: index + 1, basis: eligible } };
 }
