@@ -2,6 +2,7 @@ import { pollUntil, removeDir, tempDir, withTeardown } from './cleanup.ts';
 import { nodeInfo, seedOf, startChorus, stopChorus, waitForMesh, type ChorusProc } from './chorus-proc.ts';
 import { EventStream } from './event-stream.ts';
 import { within } from './measure.ts';
+import { CpuMeter } from './proc-cpu.ts';
 
 // The Chorus side of bulk-push-100k: a fresh two-node mesh per run, writes through A's REST API
 // with bounded concurrency, done when B's stats count them all AND B's event stream carried the
@@ -20,6 +21,8 @@ export interface BulkRun {
   /** Of which from the writer to the receiver. */
   readonly wireBytesOut: number;
   readonly requests: number;
+  /** CPU seconds per process over the run: `bench` (this process) and the system's own. */
+  readonly cpu: Record<string, number>;
 }
 
 /** What one run writes. */
@@ -88,6 +91,7 @@ export function bulkChorus(shape: BulkShape, log: (line: string) => void): Promi
     const aBase = (await nodeInfo(a)).transport;
     const want = bBase + shape.requests * shape.fieldsPerRequest;
 
+    const cpu = new CpuMeter({ writer: a.child.pid, receiver: b.child.pid });
     const t0 = performance.now();
     let statsAt: number | undefined;
     let polling = true;
@@ -116,13 +120,14 @@ export function bulkChorus(shape: BulkShape, log: (line: string) => void): Promi
       polling = false;
     }
     const end = Math.max(statsAt as number, lastEventAt as number);
+    const cpuSeconds = cpu.read();
     const aEnd = (await nodeInfo(a)).transport;
     const bInfo = await nodeInfo(b);
     if (bInfo.store.liveFields !== want) throw new Error(`B holds ${bInfo.store.liveFields} live fields, expected ${want}`);
     await check(b, shape);
     const writes = shape.requests * shape.fieldsPerRequest;
     const wireBytesOut = aEnd.bytesOut - aBase.bytesOut;
-    return { seconds: (end - t0) / 1000, writes, wireBytes: wireBytesOut + (aEnd.bytesIn - aBase.bytesIn), wireBytesOut, requests: shape.requests };
+    return { seconds: (end - t0) / 1000, writes, wireBytes: wireBytesOut + (aEnd.bytesIn - aBase.bytesIn), wireBytesOut, requests: shape.requests, cpu: cpuSeconds };
   });
 }
 

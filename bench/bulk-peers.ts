@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { BulkRun } from './bulk-chorus.ts';
 import { within } from './measure.ts';
-import { endClient, mqttClient, subscribeQos1 } from './mosquitto.ts';
+import { endClient, mqttClient, subscribeQos1, type Broker } from './mosquitto.ts';
+import { CpuMeter } from './proc-cpu.ts';
 import { fixedIdDoc } from './yjs-doc.ts';
 import type { YjsPeer } from './yjs-ws.ts';
 
@@ -24,11 +25,13 @@ export async function bulkYjs(peer: YjsPeer, n: number): Promise<BulkRun> {
   const done = peer.next('size');
   peer.command({ op: 'expect', size: n });
   const bytesBefore = peer.bytesOut;
+  const cpu = new CpuMeter({ receiver: peer.child.pid });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) doc.transact(() => map.set(keyOf(i), i));
   const bytes = peer.bytesOut - bytesBefore;
   const reply = await within(done, RUN_TIMEOUT_MS, `yjs peer holding ${n} keys`);
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpu.read();
   if (reply.size !== n) throw new Error(`yjs peer holds ${reply.size} keys, expected ${n}`);
   const probe = [0, n >> 1, n - 1];
   const values = peer.next('values');
@@ -38,7 +41,7 @@ export async function bulkYjs(peer: YjsPeer, n: number): Promise<BulkRun> {
     if (got[k] !== i) throw new Error(`yjs peer: ${keyOf(i)} is ${String(got[k])}, expected ${i}`);
   });
   doc.destroy();
-  return { seconds, writes: n, wireBytes: bytes, wireBytesOut: bytes, requests: n };
+  return { seconds, writes: n, wireBytes: bytes, wireBytesOut: bytes, requests: n, cpu: cpuSeconds };
 }
 
 function socketBytes(c: MqttClient): number {
@@ -50,9 +53,9 @@ function socketBytes(c: MqttClient): number {
  * Mosquitto: a publisher and a subscriber (QoS 1 on `w/#`) in this process; `n` QoS 1 publishes
  * to distinct topics with at most `window` awaiting PUBACK; done when the subscriber has all.
  */
-export async function bulkMosquitto(url: string, n: number, window: number): Promise<BulkRun> {
-  const pub = await mqttClient(url, 'bench-bulk-pub');
-  const sub = await mqttClient(url, 'bench-bulk-sub');
+export async function bulkMosquitto(broker: Broker, n: number, window: number): Promise<BulkRun> {
+  const pub = await mqttClient(broker.url, 'bench-bulk-pub');
+  const sub = await mqttClient(broker.url, 'bench-bulk-sub');
   try {
     await subscribeQos1(sub, 'w/#');
     const got = new Uint8Array(n);
@@ -70,6 +73,7 @@ export async function bulkMosquitto(url: string, n: number, window: number): Pro
     });
     const bytesBefore = socketBytes(pub) + socketBytes(sub);
     const pubBefore = (pub.stream as unknown as Socket).bytesWritten;
+    const cpu = new CpuMeter({ broker: broker.child.pid });
     const t0 = performance.now();
     const published = new Promise<void>((resolve, reject) => {
       let next = 0;
@@ -90,11 +94,12 @@ export async function bulkMosquitto(url: string, n: number, window: number): Pro
     });
     await within(Promise.all([published, all]), RUN_TIMEOUT_MS, `mosquitto subscriber holding ${n} messages`);
     const seconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpu.read();
     // QoS 1 is at-least-once: a duplicate is legal and not counted as a write.
     if (duplicates > 0) process.stderr.write(`[bulk-push-100k] mosquitto subscriber got ${duplicates} duplicates\n`);
     const wireBytes = socketBytes(pub) + socketBytes(sub) - bytesBefore;
     const wireBytesOut = (pub.stream as unknown as Socket).bytesWritten - pubBefore;
-    return { seconds, writes: n, wireBytes, wireBytesOut, requests: n };
+    return { seconds, writes: n, wireBytes, wireBytesOut, requests: n, cpu: cpuSeconds };
   } finally {
     await endClient(pub);
     await endClient(sub);

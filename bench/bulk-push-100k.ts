@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { bulkChorus, type BulkRun, type BulkShape } from './bulk-chorus.ts';
 import { bulkMosquitto, bulkYjs } from './bulk-peers.ts';
 import { withTeardown } from './cleanup.ts';
@@ -17,12 +17,14 @@ const CONCURRENCY = 64;
 const FIELDS_PER_BATCH = 100;
 
 function summarize(runs: readonly BulkRun[]): Metrics {
-  return {
+  const m: Metrics = {
     writes_per_s: median(runs.map((r) => r.writes / r.seconds)),
     seconds: median(runs.map((r) => r.seconds)),
     wire_bytes_per_write: median(runs.map((r) => r.wireBytes / r.writes)),
     wire_bytes_out_per_write: median(runs.map((r) => r.wireBytesOut / r.writes)),
   };
+  for (const proc of Object.keys(runs[0]?.cpu ?? {})) m[`cpu_us_per_write_${proc}`] = median(runs.map((r) => ((r.cpu[proc] as number) * 1e6) / r.writes));
+  return m;
 }
 
 async function run({ quick, log }: BenchOptions) {
@@ -30,6 +32,7 @@ async function run({ quick, log }: BenchOptions) {
   const repetitions = quick ? 2 : 3;
   const perRequest: BulkShape = { requests: writes, fieldsPerRequest: 1, concurrency: CONCURRENCY };
   const batched: BulkShape = { requests: writes / FIELDS_PER_BATCH, fieldsPerRequest: FIELDS_PER_BATCH, concurrency: CONCURRENCY };
+  const loadAtStart = loadavg()[0];
   const runs: Record<System, BulkRun[]> = { chorus: [], chorus_batched: [], yjs_ws: [], mosquitto_qos1: [] };
 
   await withTeardown(log, async (teardown) => {
@@ -43,17 +46,18 @@ async function run({ quick, log }: BenchOptions) {
       if (system === 'chorus') return bulkChorus(perRequest, log);
       if (system === 'chorus_batched') return bulkChorus(batched, log);
       if (system === 'yjs_ws') return bulkYjs(peer, writes);
-      return bulkMosquitto(broker.url, writes, CONCURRENCY);
+      return bulkMosquitto(broker, writes, CONCURRENCY);
     };
     // One discarded small run of each, so no median includes JIT warm-up of the bench's side.
     await bulkYjs(peer, Math.min(writes, 10_000));
-    await bulkMosquitto(broker.url, Math.min(writes, 10_000), CONCURRENCY);
+    await bulkMosquitto(broker, Math.min(writes, 10_000), CONCURRENCY);
     log('warm-up done');
     for (let rep = 0; rep < repetitions; rep++) {
       for (const system of alternate(SYSTEMS, rep)) {
         const r = await once(system);
         runs[system].push(r);
-        log(`rep ${rep + 1}/${repetitions} ${system}: ${Math.round(r.writes / r.seconds)} writes/s (${r.seconds.toFixed(2)} s), ${(r.wireBytes / r.writes).toFixed(1)} wire bytes/write`);
+        const cpu = Object.entries(r.cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+        log(`rep ${rep + 1}/${repetitions} ${system}: ${Math.round(r.writes / r.seconds)} writes/s (${r.seconds.toFixed(2)} s), ${(r.wireBytes / r.writes).toFixed(1)} wire bytes/write; CPU s: ${cpu}`);
       }
     }
   });
@@ -74,12 +78,14 @@ async function run({ quick, log }: BenchOptions) {
       repetitions,
       concurrency: CONCURRENCY,
       figures: 'medians over repetitions; systems alternate order between repetitions; writes_per_s = distinct field writes / seconds from the first send until the receiver holds all',
-      chorus: `fresh two-node mesh per run (\`chorus start --preset local --log-level warn\`, default durability; B seeded with A); ${writes} PATCH /api/v1/objects/w-<i> {v: i} to A over keep-alive node:http with ${CONCURRENCY} in flight, the final one after all others were acknowledged; done when B's /api/v1/node store.liveFields (polled every 50 ms) counts them all and B's event stream carried the final write's event (post-commit, so every earlier write is committed on B too); ${CONCURRENCY} warm-up writes before the clock starts`,
+      chorus: `fresh two-node mesh per run (\`chorus start --preset local --log-level warn\`, default durability, API rate limit off via CHORUS_API_RATE_LIMIT=0; B seeded with A); ${writes} PATCH /api/v1/objects/w-<i> {v: i} to A over keep-alive node:http with ${CONCURRENCY} in flight, the final one after all others were acknowledged; done when B's /api/v1/node store.liveFields (polled every 50 ms) counts them all and B's event stream carried the final write's event (post-commit, so every earlier write is committed on B too); ${CONCURRENCY} warm-up writes before the clock starts`,
       chorus_batched: `informational: the same, ${writes / FIELDS_PER_BATCH} PATCH requests of ${FIELDS_PER_BATCH} fields each (distinct objects), ${CONCURRENCY} in flight`,
       wire_bytes: "chorus: A's transport counters (sealed frame bytes, WebSocket headers excluded) over the run, in + out, including membership and anti-entropy traffic; yjs: update payload bytes sent; mosquitto: TCP payload bytes of both client sockets (publisher→broker and broker→subscriber, both directions)",
       yjs_ws: 'Y.Doc A here, Y.Doc B in a child process (reset to empty per run) over ws; one transaction per map.set, each update one binary message; done when the child\'s map observer counted all keys; no persistence on either side',
       mosquitto_qos1: `QoS 1 publishes to topic w/<i> with at most ${CONCURRENCY} awaiting PUBACK, one QoS 1 subscriber on w/#; done when it has all (distinct); broker: persistence false, max_queued_messages 0`,
+      cpu: 'cpu_us_per_write_<process>: user + system CPU of each process over the timed run (Linux /proc, 10 ms ticks) per write; bench is the benchmark process (HTTP client for chorus; writer doc for yjs; both MQTT clients for mosquitto)',
       machine_cpus: availableParallelism(),
+      load_average_1m_at_start: loadAtStart,
     },
   };
 }

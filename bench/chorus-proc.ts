@@ -7,7 +7,7 @@ import { pollUntil, sleep, stopChild, trackChild } from './cleanup.ts';
 import { HttpClient } from './http-client.ts';
 
 // Real `chorus start` processes for process benchmarks: loopback only, the `local` preset,
-// default durability, warnings only on the log.
+// default durability, warnings only on the log, no API rate limit.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHORUS = join(ROOT, 'bin/chorus.js');
@@ -41,7 +41,11 @@ export async function startChorus(data: string, opts: StartOptions): Promise<Cho
   const args = [CHORUS, 'start', '--data', data, '--preset', 'local', '--log-level', 'warn', '--name', opts.name];
   for (const s of opts.seeds ?? []) args.push('--seed', s);
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The API's per-client request budget is a policy against runaway scripts, not a speed: a
+  // benchmark that sends thousands of requests a second turns it off (an environment variable,
+  // which a build without the setting ignores).
+  const env = { ...process.env, CHORUS_API_RATE_LIMIT: '0' };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

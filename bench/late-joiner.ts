@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { chorusJoin, type ChorusJoinRun } from './late-joiner-chorus.ts';
 import { yjsJoin, type YjsJoinRun } from './late-joiner-yjs.ts';
 import { alternate, median } from './measure.ts';
@@ -10,11 +10,13 @@ import type { Bench, BenchOptions } from './types.ts';
 const FRACTION = 0.01;
 
 async function run({ quick, log }: BenchOptions) {
+  const loadAtStart = loadavg()[0];
   const objects = quick ? 2_000 : 100_000;
   const repetitions = quick ? 2 : 3;
   const chorus: ChorusJoinRun[] = [];
   const yjs: YjsJoinRun[] = [];
   // One discarded small Yjs run: warms this process's Yjs encoder (Chorus has no bench-side hot path).
+  log('warm-up run (discarded):');
   await yjsJoin(Math.min(objects, 10_000), FRACTION, 999, log);
   for (let rep = 0; rep < repetitions; rep++) {
     const level = 1000 + rep; // a value no object holds before the divergence
@@ -63,7 +65,7 @@ async function run({ quick, log }: BenchOptions) {
       repetitions,
       figures: 'medians over repetitions; systems alternate order between repetitions; each repetition starts from fresh data directories and a fresh doc',
       chorus_join:
-        "A's data dir filled by seedDataDir (test/node/fixtures.ts: objects device-<i> {on, level, room}) outside the clock; A started and holding all; then empty B (`chorus start --preset local --log-level warn --seed A`, default durability) timed from just before its spawn until its /api/v1/node (polled every 20 ms) reports every object and bootstrapping: false; nothing subtracted",
+        "A's data dir filled by seedDataDir (test/node/fixtures.ts: objects device-<i> {on, level, room}) outside the clock; A started and holding all; then empty B (`chorus start --preset local --log-level warn --seed A`, default durability, API rate limit off via CHORUS_API_RATE_LIMIT=0) timed from just before its spawn until its /api/v1/node (polled every 20 ms) reports every object and bootstrapping: false; nothing subtracted",
       chorus_idle_start: 'an empty node with no seeds, measured the same way (spawn until /api/v1/node answers with bootstrapping: false); join_time_less_idle_start_vs_yjs subtracts each side\'s idle start, for information',
       chorus_bytes: "B's transport counters (sealed frame bytes in/out, WebSocket headers excluded) at the moment it was seen complete",
       chorus_repair:
@@ -73,6 +75,7 @@ async function run({ quick, log }: BenchOptions) {
       yjs_repair:
         'the same 1% of keys set to new values on A; the child sends Y.encodeStateVector, A answers Y.encodeStateAsUpdate(A, sv), the child applies it (no restart, no persistence); repair_bytes_vs_yjs compares Chorus bytes into B with the diff into the child',
       machine_cpus: availableParallelism(),
+      load_average_1m_at_start: loadAtStart,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { withTeardown } from './cleanup.ts';
 import { alternate, median, percentile } from './measure.ts';
 import { chorusProber, mosquittoProber, yjsProber, type Probe, type Prober } from './propagate-probers.ts';
@@ -81,6 +81,7 @@ function phaseMetrics(phase: Phase, reps: readonly RepSamples[]): Record<System,
 }
 
 async function run({ quick, log }: BenchOptions) {
+  const loadAtStart = loadavg()[0];
   const repetitions = quick ? 2 : 5;
   const warmup = quick ? 20 : 200;
   const phases: Phase[] = [
@@ -109,11 +110,12 @@ async function run({ quick, log }: BenchOptions) {
       warmup_samples_per_system: warmup,
       figures: 'p50/p99: per repetition over its samples (nearest rank), then the median over repetitions; systems alternate order between repetitions; one value in flight at a time',
       chorus:
-        'real `chorus start --preset local --log-level warn` processes (default durability), receivers seeded with A; timed from just before PATCH /api/v1/objects/probe {v: i} to A (keep-alive node:http) until the event with v = i arrives on each receiver\'s /api/v1/events?kinds=object&prefix=probe WebSocket (published after that node committed it); the next sample also waits for the HTTP response (ack_p50_ms)',
+        'real `chorus start --preset local --log-level warn` processes (default durability, API rate limit off via CHORUS_API_RATE_LIMIT=0), receivers seeded with A; timed from just before PATCH /api/v1/objects/probe {v: i} to A (keep-alive node:http) until the event with v = i arrives on each receiver\'s /api/v1/events?kinds=object&prefix=probe WebSocket (published after that node committed it); the next sample also waits for the HTTP response (ack_p50_ms)',
       mosquitto_qos1: 'Debian mosquitto started by the bench (listener on 127.0.0.1, anonymous, persistence false, max_queued_messages 0); mqtt.js 3.1.1 clients in the bench process; timed from publish(qos 1) to each QoS 1 subscriber\'s message handler; the next sample also waits for PUBACK (ack_p50_ms)',
       yjs_ws: 'Y.Doc A in the bench process; each receiver a child process (node --import tsx) holding Y.Doc B over a ws WebSocket; every update sent as one binary message; timed from map.set on A until the child\'s map observer answers `seen i`',
       all_n: 'allN_*: until every one of the N-1 other nodes has the value; allN_first_p50_ms: until the first of them has it',
       machine_cpus: availableParallelism(),
+      load_average_1m_at_start: loadAtStart,
     },
   };
 }
