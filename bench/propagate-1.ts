@@ -83,7 +83,9 @@ function phaseMetrics(phase: Phase, reps: readonly RepSamples[]): Record<System,
 async function run({ quick, log }: BenchOptions) {
   const loadAtStart = loadavg()[0];
   const repetitions = quick ? 2 : 5;
-  const warmup = quick ? 20 : 200;
+  // Fresh chorus processes keep getting faster for about a thousand writes (V8 tiering up): warm
+  // every system that long so the first repetition is not an outlier.
+  const warmup = quick ? 20 : 1_000;
   const phases: Phase[] = [
     { nodes: 2, samples: quick ? 200 : 10_000, prefix: '' },
     { nodes: 3, samples: quick ? 60 : 2_000, prefix: 'all3_' },
