@@ -22,6 +22,8 @@ export interface ChorusProc {
   readonly nodeId: string;
   /** `performance.now()` just before the process was spawned. */
   readonly spawnedAt: number;
+  /** `performance.now()` when its node.json appeared: state loaded, HTTP listening. */
+  readonly readyAt: number;
   /** Keep-alive HTTP client to this node. */
   readonly http: HttpClient;
   /** Everything the process wrote to stdout and stderr. */
@@ -65,7 +67,7 @@ export async function startChorus(data: string, opts: StartOptions): Promise<Cho
     child.kill('SIGKILL');
     throw e;
   });
-  return { name: opts.name, child, data, port: j.port, url: j.url, nodeId: j.nodeId, spawnedAt, http: new HttpClient(j.url, opts.maxSockets ?? 8), output: () => out };
+  return { name: opts.name, child, data, port: j.port, url: j.url, nodeId: j.nodeId, spawnedAt, readyAt: performance.now(), http: new HttpClient(j.url, opts.maxSockets ?? 8), output: () => out };
 }
 
 /** Stops a node gracefully (SIGTERM: it leaves the mesh and flushes storage). */

@@ -21,6 +21,8 @@ export interface ChorusJoinRun {
   /** B's transport bytes in and out at that moment. */
   readonly joinBytesIn: number;
   readonly joinBytesOut: number;
+  /** Respawn of B until its node.json appeared: its 100,000 objects loaded from SQLite, listening. */
+  readonly restartReadyS: number;
   /** Respawn of B (after the divergence) until B's event stream carried every changed object. */
   readonly repairS: number;
   /** B's transport bytes in and out since the respawn, at that moment. */
@@ -127,8 +129,9 @@ export function chorusJoin(objects: number, fraction: number, level: number, log
     const doneAt = await repaired(b2, new Set(changed.map(deviceId)), level);
     const after = (await nodeInfo(b2)).transport;
     const repairS = (doneAt - b2.spawnedAt) / 1000;
-    log(`chorus: repair of ${changed.length} objects ${repairS.toFixed(3)} s, ${after.bytesIn} bytes in`);
+    const restartReadyS = (b2.readyAt - b2.spawnedAt) / 1000;
+    log(`chorus: repair of ${changed.length} objects ${repairS.toFixed(3)} s (restart ready after ${restartReadyS.toFixed(3)} s), ${after.bytesIn} bytes in`);
     await check(b2, objects, changed, level);
-    return { idleStartS, joinS, joinBytesIn: joined.info.transport.bytesIn, joinBytesOut: joined.info.transport.bytesOut, repairS, repairBytesIn: after.bytesIn, repairBytesOut: after.bytesOut };
+    return { idleStartS, joinS, joinBytesIn: joined.info.transport.bytesIn, joinBytesOut: joined.info.transport.bytesOut, restartReadyS, repairS, repairBytesIn: after.bytesIn, repairBytesOut: after.bytesOut };
   });
 }

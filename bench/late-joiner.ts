@@ -34,6 +34,7 @@ async function run({ quick, log }: BenchOptions) {
       join_bytes_in: med(chorus, (r) => r.joinBytesIn),
       join_bytes_out: med(chorus, (r) => r.joinBytesOut),
       repair_s: med(chorus, (r) => r.repairS),
+      restart_ready_s: med(chorus, (r) => r.restartReadyS),
       repair_bytes_in: med(chorus, (r) => r.repairBytesIn),
       repair_bytes_out: med(chorus, (r) => r.repairBytesOut),
     },
@@ -69,7 +70,7 @@ async function run({ quick, log }: BenchOptions) {
       chorus_idle_start: 'an empty node with no seeds, measured the same way (spawn until /api/v1/node answers with bootstrapping: false); join_time_less_idle_start_vs_yjs subtracts each side\'s idle start, for information',
       chorus_bytes: "B's transport counters (sealed frame bytes in/out, WebSocket headers excluded) at the moment it was seen complete",
       chorus_repair:
-        "B stopped with SIGTERM; 1% of objects (every 100th) PATCHed on A ({level: new value}, 32 in flight); B respawned on the same data dir; timed from spawn until B's event stream (/api/v1/events?since=0, so events before the connection count; published after commit) carried every changed object with the new level; bytes: B's counters since the respawn (handshake and membership included); every changed object then checked with GET",
+        "B stopped with SIGTERM; 1% of objects (every 100th) PATCHed on A ({level: new value}, 32 in flight); B respawned on the same data dir; timed from spawn (restart_ready_s: until its node.json appeared, i.e. its objects were loaded from SQLite and it listens) until B's event stream (/api/v1/events?since=0, so events before the connection count; published after commit) carried every changed object with the new level; bytes: B's counters since the respawn (handshake and membership included); every changed object then checked with GET",
       yjs_join:
         'Y.Doc A in the bench process, one map entry per object ({on, level, room}); a fresh child process (node --import tsx, as chorus runs) holding an empty Y.Doc connects over ws; on its hello, A encodes Y.encodeStateAsUpdate (timed) and sends it as one binary message; timed from spawn until the child reports it applied it; sync_s from its hello; bytes: the update',
       yjs_repair:

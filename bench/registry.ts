@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'hot-key-churn': async () => (await import('./hot-key-churn.ts')).bench,
   'store-merge': async () => (await import('./store-merge.ts')).bench,
   'gossip-converge': async () => (await import('./gossip-converge.ts')).bench,
+  'rest-patch': async () => (await import('./rest-patch.ts')).bench,
   'propagate-1': async () => (await import('./propagate-1.ts')).bench,
   'bulk-push-100k': async () => (await import('./bulk-push-100k.ts')).bench,
   'late-joiner': async () => (await import('./late-joiner.ts')).bench,

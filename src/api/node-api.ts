@@ -51,6 +51,25 @@ export interface PeerReplicationView {
   readonly lastContactAgoMs: number | null;
 }
 
+/** A peer as the consumer-scheduler compatibility endpoints (seed 004) report it. */
+export interface CompatPeerView {
+  /** The peer's id: a mesh member's node id, or the uuid a compat peer sent. */
+  readonly uuid: string;
+  /** Where it is reached: host:port for a mesh member, the IP a compat peer spoke from or announced. */
+  readonly address: string;
+  readonly available: boolean;
+  /** ISO 8601 time the peer was last heard from, null if never. */
+  readonly lastSeen: string | null;
+  /** 'member' for a mesh member, 'compat' for a peer known only through /sync and /ip. */
+  readonly kind: 'member' | 'compat';
+}
+
+/** The answer to POST /sync: our id and the peers we know. */
+export interface CompatSyncAnswer {
+  readonly uuid: string;
+  readonly peers: readonly CompatPeerView[];
+}
+
 /** What the HTTP layer needs from a running node; the runtime implements it. */
 export interface NodeApi {
   /** Applies a local write and resolves once it is committed to local storage. */
@@ -66,4 +85,10 @@ export interface NodeApi {
   members(): readonly MemberRecord[];
   info(): NodeInfo;
   health(): { ok: boolean; checks: Record<string, boolean> };
+  /** True once shutdown began: the API answers 503 from then on. */
+  isStopping(): boolean;
+  /** POST /sync: records `uuid` at `address` as an available peer; resolves once stored. */
+  compatSync(uuid: string, address: string): Promise<CompatSyncAnswer>;
+  /** POST /ip: peer `uuid` now lives at `ip` (same identity); resolves once stored. */
+  compatIp(uuid: string, ip: string): Promise<CompatPeerView>;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { registerKey } from './key.ts';
 import { registerSim } from './sim.ts';
 import { registerStart } from './start.ts';
+import { registerToken } from './token.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerSim(program);
   registerKey(program);
+  registerToken(program);
   return program;
 }
 

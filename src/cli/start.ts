@@ -27,6 +27,7 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .option('--node-id <id>', 'fixed node id (32 hex characters)')
     .addOption(new Option('--durability <mode>', 'SQLite sync: normal survives crashes, full also power loss').choices(['normal', 'full']))
+    .addOption(new Option('--api-loopback-open <on|off>', 'let loopback clients use the API without a token (default on)').choices(['on', 'off']))
     .action(async (o: Record<string, unknown>) => {
       const flags: Record<string, unknown> = {};
       // commander names options in camelCase; the config schema knows them by flag.

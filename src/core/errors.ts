@@ -27,6 +27,11 @@ export const ErrorCode = {
   PrimaryKeyRemoval: 'CHORUS_PRIMARY_KEY_REMOVAL',
   FrameTooLarge: 'CHORUS_FRAME_TOO_LARGE',
   InvalidAddress: 'CHORUS_INVALID_ADDRESS',
+  Unauthorized: 'CHORUS_UNAUTHORIZED',
+  Forbidden: 'CHORUS_FORBIDDEN',
+  TokenFileInvalid: 'CHORUS_TOKEN_FILE_INVALID',
+  TokenNotFound: 'CHORUS_TOKEN_NOT_FOUND',
+  InvalidTokenRequest: 'CHORUS_INVALID_TOKEN_REQUEST',
 } as const;
 
 /** One of the stable error codes. */

@@ -33,6 +33,8 @@ export interface NodeConfig {
   readonly nodeId: string | undefined;
   /** SQLite synchronous mode: full survives power loss, normal survives process crashes. */
   readonly durability: 'full' | 'normal';
+  /** Let loopback clients use the HTTP API and event stream without a token (`api.loopbackOpen`). */
+  readonly apiLoopbackOpen: boolean;
 }
 
 type Source = 'flag' | 'env' | 'file' | 'preset';
@@ -65,6 +67,7 @@ export const CONFIG_FIELDS: readonly Field[] = [
   { key: 'logLevel', flag: '--log-level', env: 'CHORUS_LOG_LEVEL', kind: 'string', check: (v: string) => (LEVELS.includes(v) ? undefined : `must be one of ${LEVELS.join(', ')}`) },
   { key: 'nodeId', flag: '--node-id', env: 'CHORUS_NODE_ID', kind: 'string', check: (v: string) => (isNodeId(v) ? undefined : 'must be 32 lowercase hex characters') },
   { key: 'durability', flag: '--durability', env: 'CHORUS_DURABILITY', kind: 'string', check: (v: string) => (v === 'full' || v === 'normal' ? undefined : 'must be full or normal') },
+  { key: 'apiLoopbackOpen', flag: '--api-loopback-open', env: 'CHORUS_API_LOOPBACK_OPEN', kind: 'onoff' },
 ];
 
 /** Defaults, each with its reason. */
@@ -84,6 +87,7 @@ export function presetDefaults(): NodeConfig {
     logLevel: 'info', // start-up, membership and errors, nothing per message
     nodeId: undefined, // the data directory's identity
     durability: 'normal', // WAL + NORMAL: a commit survives a process crash at memory speed
+    apiLoopbackOpen: true, // a friendly first run: this machine's scripts and CLI need no token, other clients always do (turn off behind a local reverse proxy)
   };
 }
 

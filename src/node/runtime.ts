@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EventHub, type LiveEventBody } from '../api/events.ts';
 import { buildHttp } from '../api/http.ts';
+import { registerAuth } from '../api/auth.ts';
+import { registerMetrics, type MetricsSource } from '../api/metrics.ts';
+import { TOKEN_FILE, TokenStore } from '../api/tokens.ts';
 import type { NodeApi, NodeInfo, PeerReplicationView, ReplicaOutcome, WriteOp } from '../api/node-api.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
@@ -52,6 +55,8 @@ export class ChorusNode implements NodeApi {
   private waiters: { seq: number; required: number; done: (o: ReplicaOutcome) => void }[] = [];
   /** Change events wait here until the commit that makes them durable. */
   private pendingEvents: LiveEventBody[] = [];
+  /** Local writes committed, by kind: read by /metrics. */
+  private readonly writes: Partial<Record<WriteOp['kind'], number>> = {};
 
   private constructor(
     readonly config: NodeConfig,
@@ -116,9 +121,13 @@ export class ChorusNode implements NodeApi {
     });
     const api = new LateApi();
     const app = buildHttp(api);
+    const tokens = TokenStore.open(dataDir.path(TOKEN_FILE), (e) => log.error(`${e.message}: every API token is refused until it is fixed`));
+    const auth = registerAuth(app, { tokens, loopbackOpen: config.apiLoopbackOpen });
+    registerMetrics(app, () => node?.metricsSource(codec));
+    if (!config.apiLoopbackOpen && tokens.activeCount() === 0) log.warn('the API is closed to loopback and no token exists: create one with `chorus token create`');
     const events = new EventHub();
     transport.attach(app.server);
-    events.attach(app.server);
+    events.attach(app.server, (req) => auth.authorizeUpgrade(req) === true);
     const port = await listen(app, bindHost, config.port);
     const advertised = advertisedAddress(bindHost);
     transport.setSelfAddress(`${advertised}:${port}`);
@@ -266,6 +275,7 @@ export class ChorusNode implements NodeApi {
     if (this.stopping) throw new ChorusError(ErrorCode.InvalidConfig, 'the node is shutting down');
     const result = this.engine.write(op, monotonic());
     await this.lastCommit;
+    this.writes[op.kind] = (this.writes[op.kind] ?? 0) + 1;
     return result;
   }
 
@@ -350,6 +360,21 @@ export class ChorusNode implements NodeApi {
         const address = `${m.addresses[0] ?? ''}:${m.port}`;
         return { nodeId: m.nodeId, name: m.name, status: m.status, address, link: links.get(address) ?? 'none' };
       }),
+    };
+  }
+
+  /** What /metrics reads at each scrape: the counters the engine, transport, codec, store and committer keep. */
+  metricsSource(codec: FrameCodec): MetricsSource {
+    return {
+      engineCounters: () => this.engine.counters(),
+      links: () => this.transport.links(),
+      framesRejected: () => codec.counters().rejected,
+      memberStatuses: () => this.engine.membership.members().map((m) => m.status),
+      replicationLag: () => this.replication().map((p) => ({ peer: p.nodeId, records: p.lagRecords })),
+      writes: () => ({ ...this.writes }),
+      store: () => this.store.stats(),
+      commits: () => this.committer.stats(),
+      eventClients: () => this.events.clientCount,
     };
   }
 

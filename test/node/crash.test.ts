@@ -24,7 +24,8 @@ describe('durability across SIGKILL of a real node', () => {
       }
     };
     for (let round = 0; round < 5; round++) {
-      const node = await startNode(dir, ['--name', 'victim', '--durability', round % 2 === 0 ? 'normal' : 'full']);
+      // The API rate limit is off: the writers and the checks outrun 200 requests/s on purpose.
+      const node = await startNode(dir, ['--name', 'victim', '--durability', round % 2 === 0 ? 'normal' : 'full', '--api-rate-limit', '0']);
       alive.push(node);
       // Check everything acknowledged so far survived the previous kill.
       await check(node, `after kill ${round}`);
@@ -47,7 +48,7 @@ describe('durability across SIGKILL of a real node', () => {
       await Promise.all(writers);
     }
     expect(acked.size).toBeGreaterThan(50);
-    const last = await startNode(dir, ['--name', 'victim']);
+    const last = await startNode(dir, ['--name', 'victim', '--api-rate-limit', '0']);
     alive.push(last);
     await check(last, 'at the end');
   });
