@@ -27,6 +27,9 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .option('--node-id <id>', 'fixed node id (32 hex characters)')
     .addOption(new Option('--durability <mode>', 'SQLite sync: normal survives crashes, full also power loss').choices(['normal', 'full']))
+    .option('--api-body-limit <bytes>', 'largest HTTP request body (default 1048576)')
+    .option('--api-rate-limit <n>', 'HTTP requests per second per client address, 0 for no limit (default 200)')
+    .option('--api-rate-burst <n>', 'HTTP requests a client may make at once (default 400)')
     .addOption(new Option('--api-loopback-open <on|off>', 'let loopback clients use the API without a token (default on)').choices(['on', 'off']))
     .action(async (o: Record<string, unknown>) => {
       const flags: Record<string, unknown> = {};

@@ -33,6 +33,12 @@ export interface NodeConfig {
   readonly nodeId: string | undefined;
   /** SQLite synchronous mode: full survives power loss, normal survives process crashes. */
   readonly durability: 'full' | 'normal';
+  /** Largest HTTP request body accepted, in bytes; larger ones get 413. */
+  readonly apiBodyLimit: number;
+  /** HTTP requests per second each client address may make on average; 0 turns the limit off. */
+  readonly apiRateLimit: number;
+  /** Requests a client may make at once above the average rate. */
+  readonly apiRateBurst: number;
   /** Let loopback clients use the HTTP API and event stream without a token (`api.loopbackOpen`). */
   readonly apiLoopbackOpen: boolean;
 }
@@ -67,6 +73,9 @@ export const CONFIG_FIELDS: readonly Field[] = [
   { key: 'logLevel', flag: '--log-level', env: 'CHORUS_LOG_LEVEL', kind: 'string', check: (v: string) => (LEVELS.includes(v) ? undefined : `must be one of ${LEVELS.join(', ')}`) },
   { key: 'nodeId', flag: '--node-id', env: 'CHORUS_NODE_ID', kind: 'string', check: (v: string) => (isNodeId(v) ? undefined : 'must be 32 lowercase hex characters') },
   { key: 'durability', flag: '--durability', env: 'CHORUS_DURABILITY', kind: 'string', check: (v: string) => (v === 'full' || v === 'normal' ? undefined : 'must be full or normal') },
+  { key: 'apiBodyLimit', flag: '--api-body-limit', env: 'CHORUS_API_BODY_LIMIT', kind: 'int', check: (v: number) => (v >= 1024 && v <= 64 * 1024 * 1024 ? undefined : 'must be 1024 to 67108864 bytes') },
+  { key: 'apiRateLimit', flag: '--api-rate-limit', env: 'CHORUS_API_RATE_LIMIT', kind: 'int', check: (v: number) => (v >= 0 && v <= 1_000_000 ? undefined : 'must be 0 (off) to 1000000 requests per second') },
+  { key: 'apiRateBurst', flag: '--api-rate-burst', env: 'CHORUS_API_RATE_BURST', kind: 'int', check: (v: number) => (v >= 1 && v <= 1_000_000 ? undefined : 'must be 1 to 1000000 requests') },
   { key: 'apiLoopbackOpen', flag: '--api-loopback-open', env: 'CHORUS_API_LOOPBACK_OPEN', kind: 'onoff' },
 ];
 
@@ -87,6 +96,9 @@ export function presetDefaults(): NodeConfig {
     logLevel: 'info', // start-up, membership and errors, nothing per message
     nodeId: undefined, // the data directory's identity
     durability: 'normal', // WAL + NORMAL: a commit survives a process crash at memory speed
+    apiBodyLimit: 1024 * 1024, // 1 MiB: far above any object (values are capped well below), small enough to refuse floods early
+    apiRateLimit: 200, // per client address: a busy integration writes tens per second; a runaway script is slowed, not the mesh
+    apiRateBurst: 400, // two seconds' worth, so a dashboard loading everything at once is not refused
     apiLoopbackOpen: true, // a friendly first run: this machine's scripts and CLI need no token, other clients always do (turn off behind a local reverse proxy)
   };
 }

@@ -6,7 +6,7 @@ import { buildHttp } from '../api/http.ts';
 import { registerAuth } from '../api/auth.ts';
 import { registerMetrics, type MetricsSource } from '../api/metrics.ts';
 import { TOKEN_FILE, TokenStore } from '../api/tokens.ts';
-import type { NodeApi, NodeInfo, PeerReplicationView, ReplicaOutcome, WriteOp } from '../api/node-api.ts';
+import type { CompatPeerView, CompatSyncAnswer, NodeApi, NodeInfo, PeerReplicationView, ReplicaOutcome, WriteOp } from '../api/node-api.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
@@ -24,11 +24,20 @@ import { FrameCodec } from '../transport/frame.ts';
 import { Keyring } from '../transport/keyring.ts';
 import { MeshTransport } from '../transport/mesh-transport.ts';
 import { AddressWatch } from './address-watch.ts';
+import { CompatPeers, hostPort, memberView } from './compat-peers.ts';
 import { advertisedAddress, isLoopback, isWildcard } from './addresses.ts';
 import type { NodeConfig } from './config.ts';
 import { CryptoRandom, systemClock } from './system.ts';
 
 const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Mesh link keepalive per timer preset. A link whose socket died silently (our address removed
+ * under it, a Wi-Fi roam, a NAT entry dropped) is dropped after two silent intervals and
+ * redialed; the transport's generic 15 s left such a link "open" for up to 30 s, long after
+ * failure detection had declared the peer dead, and nothing reached the peer meanwhile.
+ */
+const LINK_KEEPALIVE_MS = { local: 2_000, lan: 5_000, wan: 15_000 } as const;
 
 /** Monotonic milliseconds: the time base of every protocol timer. */
 const monotonic = (): number => performance.now();
@@ -57,6 +66,8 @@ export class ChorusNode implements NodeApi {
   private pendingEvents: LiveEventBody[] = [];
   /** Local writes committed, by kind: read by /metrics. */
   private readonly writes: Partial<Record<WriteOp['kind'], number>> = {};
+  /** Consumer-scheduler peers (seed 004), restored from storage meta 'compatPeers'. */
+  private compat = new CompatPeers();
 
   private constructor(
     readonly config: NodeConfig,
@@ -105,6 +116,7 @@ export class ChorusNode implements NodeApi {
     const store = new Store({ nodeId, clock: systemClock });
     store.load(state.records, state.digest);
     const lastActive = await storage.getMeta('lastActiveMs');
+    const compatStored = await storage.getMeta('compatPeers');
     const committer = new GroupCommitter(storage);
     const generation = dataDir.nextGeneration();
 
@@ -116,11 +128,12 @@ export class ChorusNode implements NodeApi {
       selfAddress: `${bindHost}:0`,
       codec,
       maxFrameBytes: MAX_FRAME_BYTES,
+      limits: { keepaliveMs: LINK_KEEPALIVE_MS[config.preset] },
       onMessage: (from, payload) => node?.deliver(from, payload),
       logger: { info: (m, f) => log.info(f ?? {}, m), warn: (m, f) => log.warn(f ?? {}, m), debug: (m, f) => log.debug(f ?? {}, m) },
     });
     const api = new LateApi();
-    const app = buildHttp(api);
+    const app = buildHttp(api, { bodyLimit: config.apiBodyLimit, rateLimit: { perSecond: config.apiRateLimit, burst: config.apiRateBurst } });
     const tokens = TokenStore.open(dataDir.path(TOKEN_FILE), (e) => log.error(`${e.message}: every API token is refused until it is fixed`));
     const auth = registerAuth(app, { tokens, loopbackOpen: config.apiLoopbackOpen });
     registerMetrics(app, () => node?.metricsSource(codec));
@@ -151,6 +164,7 @@ export class ChorusNode implements NodeApi {
     });
     const watch = isWildcard(bindHost) ? new AddressWatch({ intervalMs: watchMs, onChange: (addrs) => node?.addressesChanged(addrs) }) : undefined;
     node = new ChorusNode(config, log, dataDir, storage, committer, store, engine, app, events, transport, generation, keyring !== null, port, advertised, undefined, watch);
+    node.compat = new CompatPeers(compatStored);
     api.node = node;
     store.attachJournal((journal) => node?.persist(journal));
     const url = `http://${isWildcard(bindHost) ? '127.0.0.1' : bindHost}:${port}`;
@@ -272,7 +286,7 @@ export class ChorusNode implements NodeApi {
 
   /** Applies a local write; resolves once it is committed locally. */
   async write(op: WriteOp): Promise<WriteResult> {
-    if (this.stopping) throw new ChorusError(ErrorCode.InvalidConfig, 'the node is shutting down');
+    if (this.stopping) throw new ChorusError(ErrorCode.ShuttingDown, 'the node is shutting down');
     const result = this.engine.write(op, monotonic());
     await this.lastCommit;
     this.writes[op.kind] = (this.writes[op.kind] ?? 0) + 1;
@@ -383,6 +397,43 @@ export class ChorusNode implements NodeApi {
     return { ok: Object.values(checks).every(Boolean), checks };
   }
 
+  isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  // ---- consumer-scheduler compatibility (seed 004) --------------------------------------
+
+  /** POST /sync: a mesh member is greeted at that address; anyone else is recorded as a compat peer. */
+  async compatSync(uuid: string, address: string): Promise<CompatSyncAnswer> {
+    await this.compatSeen(uuid, address);
+    const now = Date.now();
+    const lastContact = new Map(this.replication().map((p) => [p.nodeId as string, p.lastContactAgoMs]));
+    const members = this.engine.membership.members().filter((m) => m.nodeId !== this.engine.nodeId);
+    const peers = [...members.map((m) => memberView(m, lastContact.get(m.nodeId) ?? null, now)), ...this.compat.views(now)];
+    return { uuid: this.engine.nodeId, peers: peers.filter((p) => p.uuid !== uuid) };
+  }
+
+  /** POST /ip: the peer keeps its identity and is reached at `ip` from now on. */
+  async compatIp(uuid: string, ip: string): Promise<CompatPeerView> {
+    const member = await this.compatSeen(uuid, ip);
+    const now = Date.now();
+    if (member === undefined) return this.compat.view(this.compat.get(uuid) ?? this.compat.seen(uuid, ip, now), now);
+    return { ...memberView(member, null, now), address: hostPort(ip, member.port), lastSeen: new Date(now).toISOString() };
+  }
+
+  /** A member is dialled at `ip` (the engine learns its address by handshake); others are stored. */
+  private async compatSeen(uuid: string, ip: string): Promise<MemberRecord | undefined> {
+    if (uuid === this.engine.nodeId) throw new ChorusError(ErrorCode.InvalidPeer, `uuid ${uuid} is this node's own id`);
+    const member = this.engine.membership.members().find((m) => m.nodeId === uuid);
+    if (member !== undefined) {
+      this.send(this.engine.discovered(hostPort(ip, member.port), monotonic()));
+      return member;
+    }
+    this.compat.seen(uuid, ip, Date.now());
+    await this.committer.submit({ meta: { compatPeers: this.compat.toStored() } });
+    return undefined;
+  }
+
   // ---- shutdown -----------------------------------------------------------------------
 
   /** Leaves the mesh gracefully (peers see 'left'), flushes storage, releases the directory. */
@@ -412,7 +463,7 @@ export class ChorusNode implements NodeApi {
 class LateApi implements NodeApi {
   node: ChorusNode | undefined;
   private get n(): ChorusNode {
-    if (this.node === undefined) throw new ChorusError(ErrorCode.InvalidConfig, 'the node is starting');
+    if (this.node === undefined) throw new ChorusError(ErrorCode.NotReady, 'the node is starting');
     return this.node;
   }
   write(op: WriteOp): Promise<WriteResult> {
@@ -441,6 +492,15 @@ class LateApi implements NodeApi {
   }
   health(): { ok: boolean; checks: Record<string, boolean> } {
     return this.node === undefined ? { ok: false, checks: { process: true, storage: false, transport: false } } : this.node.health();
+  }
+  isStopping(): boolean {
+    return this.node?.isStopping() ?? false;
+  }
+  compatSync(uuid: string, address: string): Promise<CompatSyncAnswer> {
+    return this.n.compatSync(uuid, address);
+  }
+  compatIp(uuid: string, ip: string): Promise<CompatPeerView> {
+    return this.n.compatIp(uuid, ip);
   }
 }
 
