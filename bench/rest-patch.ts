@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import { cleanup, startNode, stopNode, tempDir } from '../test/node/proc.ts';
 import { median, percentile } from './measure.ts';
 import type { Bench, BenchReport } from './types.ts';
@@ -55,6 +56,8 @@ export const bench: Bench = {
   async run({ quick, log }): Promise<BenchReport> {
     const count = quick ? 200 : 10_000;
     const warmup = quick ? 20 : 500;
+    // Tail latencies follow the machine's load: recorded so a figure can be judged.
+    const loadAtStart = loadavg()[0];
     const { times, seconds } = await run(count, warmup, log);
     const ms = (x: number): number => Math.round(x * 1000) / 1000;
     return {
@@ -69,7 +72,7 @@ export const bench: Bench = {
       },
       ratios: {},
       goals: {},
-      params: { requests: count, warmup, objects: OBJECTS, connection: 'one keep-alive socket, sequential', node: 'chorus start --preset local, durability normal, rate limit off', body: '{"level":i,"on":bool}' },
+      params: { requests: count, warmup, objects: OBJECTS, connection: 'one keep-alive socket, sequential', node: 'chorus start --preset local, durability normal, rate limit off', body: '{"level":i,"on":bool}', machine_cpus: availableParallelism(), load_average_1m_at_start: loadAtStart, load_average_1m_at_end: loadavg()[0] },
     };
   },
 };
