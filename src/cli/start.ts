@@ -26,7 +26,7 @@ export function registerStart(program: Command): void {
     .option('--discovery-port <port>', 'UDP discovery port (default 7947)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .option('--node-id <id>', 'fixed node id (32 hex characters)')
-    .addOption(new Option('--durability <mode>', 'SQLite sync: normal survives crashes, full also power loss').choices(['normal', 'full']))
+    .addOption(new Option('--durability <mode>', 'SQLite sync: full (default) survives power loss, normal only process crashes').choices(['normal', 'full']))
     .option('--api-body-limit <bytes>', 'largest HTTP request body (default 1048576)')
     .option('--api-rate-limit <n>', 'HTTP requests per second per client address, 0 for no limit (default 200)')
     .option('--api-rate-burst <n>', 'HTTP requests a client may make at once (default 400)')

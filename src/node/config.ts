@@ -31,7 +31,7 @@ export interface NodeConfig {
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Fixed node id instead of the one in the data directory. */
   readonly nodeId: string | undefined;
-  /** SQLite synchronous mode: full survives power loss, normal survives process crashes. */
+  /** SQLite synchronous mode: full survives power loss, normal only process crashes. */
   readonly durability: 'full' | 'normal';
   /** Largest HTTP request body accepted, in bytes; larger ones get 413. */
   readonly apiBodyLimit: number;
@@ -95,7 +95,7 @@ export function presetDefaults(): NodeConfig {
     discoveryPort: 7947, // one well-known UDP port beside memberlist's 7946
     logLevel: 'info', // start-up, membership and errors, nothing per message
     nodeId: undefined, // the data directory's identity
-    durability: 'normal', // WAL + NORMAL: a commit survives a process crash at memory speed
+    durability: 'full', // a power cut must not take back a write that was acknowledged or pushed
     apiBodyLimit: 1024 * 1024, // 1 MiB: far above any object (values are capped well below), small enough to refuse floods early
     apiRateLimit: 200, // per client address: a busy integration writes tens per second; a runaway script is slowed, not the mesh
     apiRateBurst: 400, // two seconds' worth, so a dashboard loading everything at once is not refused
