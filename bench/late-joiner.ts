@@ -57,7 +57,6 @@ async function run({ quick, log }: BenchOptions) {
       repair_bytes_vs_full: c.repair_bytes_in / c.join_bytes_in,
       repair_bytes_vs_yjs: c.repair_bytes_in / y.repair_diff_bytes,
       join_bytes_vs_yjs: c.join_bytes_in / y.full_bytes,
-      join_time_less_idle_start_vs_yjs: (c.join_s - c.idle_start_s) / (y.join_s - y.idle_start_s),
     },
     goals: { join_time_vs_yjs: '<= 1.0', repair_bytes_vs_full: '<= 0.05' },
     params: {
@@ -67,7 +66,7 @@ async function run({ quick, log }: BenchOptions) {
       figures: 'medians over repetitions; systems alternate order between repetitions; each repetition starts from fresh data directories and a fresh doc',
       chorus_join:
         "A's data dir filled by seedDataDir (test/node/fixtures.ts: objects device-<i> {on, level, room}) outside the clock; A started and holding all; then empty B (`chorus start --preset local --log-level warn --seed A`, default durability, API rate limit off via CHORUS_API_RATE_LIMIT=0) timed from just before its spawn until its /api/v1/node (polled every 20 ms) reports every object and bootstrapping: false; nothing subtracted",
-      chorus_idle_start: 'an empty node with no seeds, measured the same way (spawn until /api/v1/node answers with bootstrapping: false); join_time_less_idle_start_vs_yjs subtracts each side\'s idle start, for information',
+      chorus_idle_start: 'an empty node with no seeds, measured the same way (spawn until /api/v1/node answers with bootstrapping: false)',
       chorus_bytes: "B's transport counters (sealed frame bytes in/out, WebSocket headers excluded) at the moment it was seen complete",
       chorus_repair:
         "B stopped with SIGTERM; 1% of objects (every 100th) PATCHed on A ({level: new value}, 32 in flight); B respawned on the same data dir; timed from spawn (restart_ready_s: until its node.json appeared, i.e. its objects were loaded from SQLite and it listens) until B's event stream (/api/v1/events?since=0, so events before the connection count; published after commit) carried every changed object with the new level; bytes: B's counters since the respawn (handshake and membership included); every changed object then checked with GET",
