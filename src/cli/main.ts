@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerClient } from './client/index.ts';
 import { registerKey } from './key.ts';
 import { registerSim } from './sim.ts';
 import { registerStart } from './start.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSim(program);
   registerKey(program);
   registerToken(program);
+  registerClient(program);
   return program;
 }
 
