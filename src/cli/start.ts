@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { pino } from 'pino';
 import { isChorusError } from '../core/errors.ts';
 import { readConfigFile, resolveNodeConfig } from '../node/config.ts';
-import { ChorusNode } from '../node/runtime.ts';
+import type { ChorusNode } from '../node/runtime.ts';
 
 /** Exit code for bad configuration, a taken port or a locked data directory. */
 export const EXIT_CONFIG = 2;
@@ -39,6 +39,8 @@ export function registerStart(program: Command): void {
         const file = typeof o.config === 'string' ? readConfigFile(o.config) : {};
         const config = resolveNodeConfig({ flags, env: process.env, file });
         const log = pino({ level: config.logLevel, base: { node: config.name } });
+        // Loaded here, not at the top: client commands need none of the runtime.
+        const { ChorusNode } = await import('../node/runtime.ts');
         const node = await ChorusNode.start(config, log);
         await waitForSignal(node);
       } catch (e) {
