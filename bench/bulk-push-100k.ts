@@ -4,6 +4,7 @@ import { bulkMosquitto, bulkYjs } from './bulk-peers.ts';
 import { withTeardown } from './cleanup.ts';
 import { alternate, median } from './measure.ts';
 import { startMosquitto } from './mosquitto.ts';
+import { DEFAULT_DURABILITY } from './chorus-proc.ts';
 import type { Bench, BenchOptions, Metrics } from './types.ts';
 import { YjsHub } from './yjs-ws.ts';
 
@@ -84,6 +85,7 @@ async function run({ quick, log }: BenchOptions) {
       yjs_ws: 'Y.Doc A here, Y.Doc B in a child process (reset to empty per run) over ws; one transaction per map.set, each update one binary message; done when the child\'s map observer counted all keys; no persistence on either side',
       mosquitto_qos1: `QoS 1 publishes to topic w/<i> with at most ${CONCURRENCY} awaiting PUBACK, one QoS 1 subscriber on w/#; done when it has all (distinct); broker: persistence false, max_queued_messages 0`,
       cpu: 'cpu_us_per_write_<process>: user + system CPU of each process over the timed run (Linux /proc, 10 ms ticks) per write; bench is the benchmark process (HTTP client for chorus; writer doc for yjs; both MQTT clients for mosquitto)',
+      chorus_durability: DEFAULT_DURABILITY,
       machine_cpus: availableParallelism(),
       load_average_1m_at_start: loadAtStart,
     },

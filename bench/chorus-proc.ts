@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeInfo } from '../src/api/node-api.ts';
+import { presetDefaults } from '../src/node/config.ts';
 import { pollUntil, sleep, stopChild, trackChild } from './cleanup.ts';
 import { HttpClient } from './http-client.ts';
 
@@ -11,6 +12,9 @@ import { HttpClient } from './http-client.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHORUS = join(ROOT, 'bin/chorus.js');
+
+/** The durability `chorus start` uses when none is given (recorded in params: it sets commit cost). */
+export const DEFAULT_DURABILITY = presetDefaults().durability;
 
 /** One running `chorus start` process. */
 export interface ChorusProc {

@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { chorusJoin, type ChorusJoinRun } from './late-joiner-chorus.ts';
 import { yjsJoin, type YjsJoinRun } from './late-joiner-yjs.ts';
 import { alternate, median } from './measure.ts';
+import { DEFAULT_DURABILITY } from './chorus-proc.ts';
 import type { Bench, BenchOptions } from './types.ts';
 
 // An empty node joining one that holds 100,000 objects: time and bytes to a full copy; then a 1%
@@ -74,6 +75,7 @@ async function run({ quick, log }: BenchOptions) {
         'Y.Doc A in the bench process, one map entry per object ({on, level, room}); a fresh child process (node --import tsx, as chorus runs) holding an empty Y.Doc connects over ws; on its hello, A encodes Y.encodeStateAsUpdate (timed) and sends it as one binary message; timed from spawn until the child reports it applied it; sync_s from its hello; bytes: the update',
       yjs_repair:
         'the same 1% of keys set to new values on A; the child sends Y.encodeStateVector, A answers Y.encodeStateAsUpdate(A, sv), the child applies it (no restart, no persistence); repair_bytes_vs_yjs compares Chorus bytes into B with the diff into the child',
+      chorus_durability: DEFAULT_DURABILITY,
       machine_cpus: availableParallelism(),
       load_average_1m_at_start: loadAtStart,
     },

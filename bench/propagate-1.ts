@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { withTeardown } from './cleanup.ts';
 import { alternate, median, percentile } from './measure.ts';
 import { chorusProber, mosquittoProber, yjsProber, type Probe, type Prober } from './propagate-probers.ts';
+import { DEFAULT_DURABILITY } from './chorus-proc.ts';
 import type { Bench, BenchOptions, Metrics } from './types.ts';
 
 // One field change on a writer until it is visible on the other nodes, one change in flight at
@@ -116,6 +117,7 @@ async function run({ quick, log }: BenchOptions) {
       mosquitto_qos1: 'Debian mosquitto started by the bench (listener on 127.0.0.1, anonymous, persistence false, max_queued_messages 0); mqtt.js 3.1.1 clients in the bench process; timed from publish(qos 1) to each QoS 1 subscriber\'s message handler; the next sample also waits for PUBACK (ack_p50_ms)',
       yjs_ws: 'Y.Doc A in the bench process; each receiver a child process (node --import tsx) holding Y.Doc B over a ws WebSocket; every update sent as one binary message; timed from map.set on A until the child\'s map observer answers `seen i`',
       all_n: 'allN_*: until every one of the N-1 other nodes has the value; allN_first_p50_ms: until the first of them has it',
+      chorus_durability: DEFAULT_DURABILITY,
       machine_cpus: availableParallelism(),
       load_average_1m_at_start: loadAtStart,
     },
