@@ -24,6 +24,8 @@ import { FrameCodec } from '../transport/frame.ts';
 import { Keyring } from '../transport/keyring.ts';
 import { MeshTransport } from '../transport/mesh-transport.ts';
 import { AddressWatch } from './address-watch.ts';
+import { LateApi } from './late-api.ts';
+import { addressWatchMs, chooseBindHost, listen, randomNonce } from './startup.ts';
 import { CompatPeers, hostPort, memberView } from './compat-peers.ts';
 import { advertisedAddress, isLoopback, isWildcard } from './addresses.ts';
 import type { NodeConfig } from './config.ts';
@@ -458,82 +460,3 @@ export class ChorusNode implements NodeApi {
     this.log.info('chorus node stopped');
   }
 }
-
-/** An API whose node is attached after construction (HTTP must listen before the engine exists). */
-class LateApi implements NodeApi {
-  node: ChorusNode | undefined;
-  private get n(): ChorusNode {
-    if (this.node === undefined) throw new ChorusError(ErrorCode.NotReady, 'the node is starting');
-    return this.node;
-  }
-  write(op: WriteOp): Promise<WriteResult> {
-    return this.n.write(op);
-  }
-  awaitReplicas(seq: number, replicas: number | 'all', timeoutMs: number): Promise<ReplicaOutcome> {
-    return this.n.awaitReplicas(seq, replicas, timeoutMs);
-  }
-  replication(): readonly PeerReplicationView[] {
-    return this.n.replication();
-  }
-  ready(): boolean {
-    return this.node?.ready() ?? false;
-  }
-  get(id: string): Record<string, Json> | undefined {
-    return this.n.get(id);
-  }
-  list(opts: { prefix?: string; after?: string; limit?: number }): { id: string; fields: Record<string, Json> }[] {
-    return this.n.list(opts);
-  }
-  members(): readonly MemberRecord[] {
-    return this.n.members();
-  }
-  info(): NodeInfo {
-    return this.n.info();
-  }
-  health(): { ok: boolean; checks: Record<string, boolean> } {
-    return this.node === undefined ? { ok: false, checks: { process: true, storage: false, transport: false } } : this.node.health();
-  }
-  isStopping(): boolean {
-    return this.node?.isStopping() ?? false;
-  }
-  compatSync(uuid: string, address: string): Promise<CompatSyncAnswer> {
-    return this.n.compatSync(uuid, address);
-  }
-  compatIp(uuid: string, ip: string): Promise<CompatPeerView> {
-    return this.n.compatIp(uuid, ip);
-  }
-}
-
-function chooseBindHost(config: NodeConfig, keyFile: string): string {
-  if (config.host !== undefined) return config.host;
-  return existsSync(keyFile) || config.insecure ? '0.0.0.0' : '127.0.0.1';
-}
-
-async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
-  try {
-    await app.listen({ host, port });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ChorusError(ErrorCode.PortInUse, `port ${port} on ${host} is already in use`);
-    if (code === 'EADDRNOTAVAIL') throw new ChorusError(ErrorCode.InvalidConfig, `cannot bind ${host}: no such local address`);
-    throw e;
-  }
-  const addr = app.server.address();
-  if (addr === null || typeof addr === 'string') throw new ChorusError(ErrorCode.InvalidConfig, 'the server has no TCP address');
-  return addr.port;
-}
-
-/** How often a wildcard-bound node checks its interface addresses: CHORUS_ADDRESS_WATCH_MS, default 5000 (tests shorten it). */
-function addressWatchMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env['CHORUS_ADDRESS_WATCH_MS'];
-  if (raw === undefined || raw === '') return 5000;
-  const ms = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(ms) || ms < 1) throw new ChorusError(ErrorCode.InvalidConfig, `environment variable CHORUS_ADDRESS_WATCH_MS must be a whole number of milliseconds >= 1, got ${JSON.stringify(raw)}`);
-  return ms;
-}
-
-function randomNonce(): string {
-  const r = new CryptoRandom();
-  return `${r.uint32().toString(16)}${r.uint32().toString(16)}`;
-}
-
