@@ -22,7 +22,8 @@ export interface ObjectChange {
 interface Draft {
   objectId: ObjectId;
   set: Record<string, Json>;
-  removed: Set<string>;
+  /** Allocated on the first removal: most changes remove nothing. */
+  removed: Set<string> | undefined;
   created: boolean;
   deleted: boolean;
   origin: NodeId;
@@ -36,7 +37,7 @@ export class ChangeSet {
   private draft(r: StoreRecord): Draft {
     let d = this.drafts.get(r.objectId);
     if (d === undefined) {
-      d = { objectId: r.objectId, set: {}, removed: new Set(), created: false, deleted: false, origin: r.origin, ts: r.ts };
+      d = { objectId: r.objectId, set: {}, removed: undefined, created: false, deleted: false, origin: r.origin, ts: r.ts };
       this.drafts.set(r.objectId, d);
     }
     d.origin = r.origin;
@@ -48,14 +49,14 @@ export class ChangeSet {
   set(r: StoreRecord, field: string, value: Json): void {
     const d = this.draft(r);
     d.set[field] = value;
-    d.removed.delete(field);
+    d.removed?.delete(field);
   }
 
   /** A visible field went away. */
   removed(r: StoreRecord, field: string): void {
     const d = this.draft(r);
     delete d.set[field];
-    d.removed.add(field);
+    (d.removed ??= new Set()).add(field);
   }
 
   /** The object appeared or disappeared. */
@@ -73,8 +74,9 @@ export class ChangeSet {
   list(): ObjectChange[] {
     const out: ObjectChange[] = [];
     for (const d of this.drafts.values()) {
-      if (!d.created && !d.deleted && d.removed.size === 0 && Object.keys(d.set).length === 0) continue;
-      out.push({ objectId: d.objectId, set: d.set, removed: [...d.removed], created: d.created, deleted: d.deleted, origin: d.origin, ts: d.ts });
+      const removed = d.removed === undefined ? [] : [...d.removed];
+      if (!d.created && !d.deleted && removed.length === 0 && Object.keys(d.set).length === 0) continue;
+      out.push({ objectId: d.objectId, set: d.set, removed, created: d.created, deleted: d.deleted, origin: d.origin, ts: d.ts });
     }
     return out;
   }

@@ -76,12 +76,16 @@ export function recordBytes(objectId: string, field: string, valueBytes: number)
  * Validates a record from outside (a peer or storage) and returns its encoded size; throws a
  * ChorusError naming the first problem found.
  */
-export function checkRecord(input: unknown, limits: JsonLimits): number {
+export function checkRecord(input: unknown, limits: JsonLimits, knownOrigins?: Set<string>): number {
   if (typeof input !== 'object' || input === null) throw malformed('record is not an object');
   const r = input as Partial<Record<keyof StoreRecord, unknown>>;
   const idProblem = objectIdProblem(r.objectId);
   if (idProblem !== undefined) throw new ChorusError(ErrorCode.InvalidObjectId, idProblem);
-  if (!isNodeId(r.origin)) throw malformed('record origin is not a node id');
+  // Origins are few and recur on every record: a known one skips the pattern test.
+  if (!(knownOrigins?.has(r.origin as string) ?? false)) {
+    if (!isNodeId(r.origin)) throw malformed('record origin is not a node id');
+    if (knownOrigins !== undefined && knownOrigins.size < 65_536) knownOrigins.add(r.origin);
+  }
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) throw malformed('record seq must be a positive integer');
   if (!isTimestamp(r.ts)) throw malformed('record ts is not a timestamp');
   let valueBytes = 1;

@@ -111,6 +111,8 @@ export class Store {
   private bytes = 0;
   private readonly rejectedTotals: Partial<Record<ErrorCode, number>> = {};
   private journalSink: ((journal: readonly JournalEntry[]) => void) | undefined;
+  /** Origins whose id already passed validation. */
+  private readonly knownOrigins = new Set<string>();
 
   constructor(init: StoreInit) {
     if (!isNodeId(init.nodeId)) throw new ChorusError(ErrorCode.InvalidNodeId, `store node id ${JSON.stringify(init.nodeId)} is not a node id`);
@@ -215,12 +217,12 @@ export class Store {
     const journal: JournalEntry[] = [];
     const applied: StoreRecord[] = [];
     const rejected: Partial<Record<ErrorCode, number>> = {};
-    const firstRejected = new Map<string, number>();
+    let firstRejected: Map<string, number> | undefined; // only when something is refused
     let superseded = 0;
     for (const input of records) {
       let bytes: number;
       try {
-        bytes = checkRecord(input, this.limits);
+        bytes = checkRecord(input, this.limits, this.knownOrigins);
         const r = input as StoreRecord;
         if (!trusted && this.hlc.tooFarAhead(r.ts)) throw new ChorusError(ErrorCode.ClockDrift, `record ${r.origin}:${r.seq} is stamped ${r.ts.ms}, too far ahead`);
       } catch (e) {
@@ -229,6 +231,7 @@ export class Store {
         this.rejectedTotals[e.code] = (this.rejectedTotals[e.code] ?? 0) + 1;
         const r = input as Partial<StoreRecord> | null;
         if (r && isNodeId(r.origin) && Number.isSafeInteger(r.seq)) {
+          firstRejected ??= new Map();
           const prev = firstRejected.get(r.origin);
           if (prev === undefined || (r.seq as number) < prev) firstRejected.set(r.origin, r.seq as number);
         }
@@ -244,7 +247,7 @@ export class Store {
     for (const c of covers) {
       if (!isNodeId(c.origin) || !Number.isSafeInteger(c.from) || !Number.isSafeInteger(c.to) || c.from < 0) continue;
       // Never claim past a record we refused: the sender still holds it.
-      const cap = firstRejected.get(c.origin);
+      const cap = firstRejected?.get(c.origin);
       this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1));
     }
     if (journal.length > 0 || covers.length > 0 || applied.length > 0) this.journalSink?.(journal);
