@@ -2,12 +2,8 @@ import type { Json } from '../core/json.ts';
 import type { MemberRecord } from '../membership/member.ts';
 import type { WriteResult } from '../store/store.ts';
 
-/** A local write as the API asks for it. */
-export type WriteOp =
-  | { kind: 'put'; id: string; fields: unknown }
-  | { kind: 'patch'; id: string; fields: unknown }
-  | { kind: 'deleteField'; id: string; field: string }
-  | { kind: 'deleteObject'; id: string };
+export type { WriteOp } from '../store/write-op.ts';
+import type { WriteOp } from '../store/write-op.ts';
 
 /** This node as the API shows it. */
 export interface NodeInfo {

@@ -122,6 +122,23 @@ export class Membership {
     return this.#drain();
   }
 
+  /**
+   * When `tick` next has work: a probe step, a suspicion running out, or a reap. Callers may
+   * tick exactly then instead of on a grid, so no timeout is stretched by the grid's step.
+   */
+  nextWakeAt(): number {
+    let at = this.#prober.wakeAt();
+    for (const id of this.#watched) {
+      const e = this.#entries.get(id);
+      if (e === undefined) continue;
+      const s = e.record.status;
+      // remaining(t) = timeout − (t − start), so the deadline is start + remaining(start).
+      if (s === 'suspect' && e.suspicion !== undefined) at = Math.min(at, e.suspicion.startedAt + e.suspicion.remaining(e.suspicion.startedAt));
+      else if (s === 'dead' || s === 'left') at = Math.min(at, e.since + this.#config.reapTimeoutMs);
+    }
+    return at;
+  }
+
   /** Handles a probe message from an authenticated peer: answers pings, relays ping-reqs, matches acks. */
   handleProbe(from: NodeId, message: ProbeMessage, now: number): MembershipOutput[] {
     if (!isNodeId(from) || probeMessageProblem(message) !== undefined) {

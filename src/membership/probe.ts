@@ -78,6 +78,14 @@ export class Prober {
     this.#open = undefined;
   }
 
+  /** When `tick` next has work: the escalation or end of the open probe, else the next probe. */
+  wakeAt(): number {
+    if (this.#stopped) return Number.POSITIVE_INFINITY;
+    const p = this.#open;
+    if (p === undefined) return this.#nextProbeAt;
+    return !p.acked && !p.indirectSent ? p.startedAt + this.#config.probeTimeoutMs : p.endsAt;
+  }
+
   /** The work due at `now`: sends to make, and the target whose probe period ended without an ack. */
   tick(now: number, candidates: ProbeCandidates): { sends: MembershipOutput[]; failed: NodeId | undefined } {
     const sends: MembershipOutput[] = [];

@@ -4,6 +4,7 @@ import { parseNodeId, type NodeId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
 import { Membership } from '../membership/membership.ts';
 import type { Store, WriteResult } from '../store/store.ts';
+import { applyWrite, type WriteOp } from '../store/write-op.ts';
 import { AntiEntropy } from './anti-entropy.ts';
 import { membershipConfigOf, validateSyncConfig, type SyncConfig } from './config.ts';
 import { probeOf, SyncContext } from './context.ts';
@@ -50,12 +51,7 @@ export interface EngineInit {
   now?: number;
 }
 
-/** A local write as `Engine.write` takes it. */
-export type WriteOp =
-  | { kind: 'put'; id: string; fields: unknown }
-  | { kind: 'patch'; id: string; fields: unknown }
-  | { kind: 'deleteField'; id: string; field: string }
-  | { kind: 'deleteObject'; id: string };
+export type { WriteOp } from '../store/write-op.ts';
 
 /**
  * The sans-I/O node core that the simulator and the daemon drive: they deliver messages
@@ -80,8 +76,6 @@ export class Engine {
   readonly #bootstrap: Bootstrap;
   readonly #reconnector: Reconnector;
   readonly #replication: Replication;
-  readonly #membershipTickMs: number;
-  #membershipWakeAt = Number.NEGATIVE_INFINITY;
   #left = false;
   #lastNow: number;
 
@@ -91,9 +85,6 @@ export class Engine {
     if (init.store.nodeId !== this.nodeId) throw new ChorusError(ErrorCode.InvalidConfig, `store belongs to ${init.store.nodeId}, not ${this.nodeId}`);
     const now = init.now ?? 0;
     const mconfig = membershipConfigOf(config);
-    // Timers inside membership fire at probe starts, timeouts and period ends: a tick grid of
-    // the smaller of its two phases never delays one by more than that phase.
-    this.#membershipTickMs = Math.min(mconfig.probeTimeoutMs, mconfig.probeIntervalMs - mconfig.probeTimeoutMs);
     this.store = init.store;
     this.membership = new Membership({
       self: { nodeId: this.nodeId, name: init.name, generation: init.generation, addresses: [init.address], port: init.port, capabilities: init.capabilities ?? [], tags: init.tags ?? {} },
@@ -132,10 +123,8 @@ export class Engine {
     if (this.#left) return [];
     return this.#run(now, () => {
       const ctx = this.#ctx;
-      if (now >= this.#membershipWakeAt) {
-        ctx.applyMembership(this.membership.tick(now));
-        this.#membershipWakeAt = now + this.#membershipTickMs;
-      }
+      // Membership's timers run exactly when due (probe steps, suspicion expiry, reaping).
+      if (now >= this.membership.nextWakeAt()) ctx.applyMembership(this.membership.tick(now));
       this.#handshake.tick(now);
       const finished = this.#bootstrap.tick(now);
       if (finished !== undefined) this.#afterBootstrap(finished);
@@ -149,7 +138,7 @@ export class Engine {
   nextWakeAt(): number {
     if (this.#left) return Number.POSITIVE_INFINITY;
     return Math.min(
-      this.#membershipWakeAt,
+      this.membership.nextWakeAt(),
       this.#antiEntropy.wakeAt(),
       this.#handshake.wakeAt(),
       this.#bootstrap.wakeAt(),
@@ -177,25 +166,10 @@ export class Engine {
   /** A local write; throws the store's ChorusError on bad input; queues the records for eager push. */
   write(op: WriteOp, now: number): WriteResult {
     this.#lastNow = Math.max(this.#lastNow, now);
-    const result = this.#apply(op);
+    const result = applyWrite(this.store, op);
     if (result.changes.length > 0) this.#ctx.events.push({ type: 'change', changes: result.changes, origin: 'local' });
     this.#pusher.queue(result.records);
     return result;
-  }
-
-  #apply(op: WriteOp): WriteResult {
-    switch (op.kind) {
-      case 'put':
-        return this.store.put(op.id, op.fields);
-      case 'patch':
-        return this.store.patch(op.id, op.fields);
-      case 'deleteField':
-        return this.store.deleteField(op.id, op.field);
-      case 'deleteObject':
-        return this.store.deleteObject(op.id);
-      default:
-        throw new ChorusError(ErrorCode.InvalidFields, `unknown write kind ${JSON.stringify((op as { kind?: unknown }).kind)}`);
-    }
   }
 
   /** The coalesced eager push of writes queued since the last flush. */

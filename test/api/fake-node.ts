@@ -5,7 +5,7 @@ import type { NodeId } from '../../src/core/ids.ts';
 import type { Json } from '../../src/core/json.ts';
 import type { MemberRecord } from '../../src/membership/member.ts';
 import { CompatPeers, hostPort, memberView } from '../../src/node/compat-peers.ts';
-import { Store, type WriteResult } from '../../src/store/index.ts';
+import { applyWrite, Store, type WriteResult } from '../../src/store/index.ts';
 
 /** This fake node's id. */
 export const SELF = 'a0000000000000000000000000000001' as NodeId;
@@ -39,22 +39,9 @@ export class FakeNode implements NodeApi {
 
   async write(op: WriteOp): Promise<WriteResult> {
     if (this.stoppingNow) throw new ChorusError(ErrorCode.ShuttingDown, 'the node is shutting down');
-    const result = this.apply(op);
+    const result = applyWrite(this.store, op);
     this.writes.push(op);
     return result;
-  }
-
-  private apply(op: WriteOp): WriteResult {
-    switch (op.kind) {
-      case 'put':
-        return this.store.put(op.id, op.fields);
-      case 'patch':
-        return this.store.patch(op.id, op.fields);
-      case 'deleteField':
-        return this.store.deleteField(op.id, op.field);
-      case 'deleteObject':
-        return this.store.deleteObject(op.id);
-    }
   }
 
   async awaitReplicas(seq: number, replicas: number | 'all', timeoutMs: number): Promise<ReplicaOutcome> {
