@@ -3,6 +3,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { cleanup, startNode, stopNode, tempDir } from '../test/node/proc.ts';
 import { median, percentile } from './measure.ts';
 import type { Bench, BenchReport } from './types.ts';
+import { DEFAULT_DURABILITY } from './chorus-proc.ts';
 
 // The round trip an integration pays for one PATCH through REST: a real `chorus start` node on
 // loopback (default durability: the answer comes after the local SQLite commit), one
@@ -72,7 +73,7 @@ export const bench: Bench = {
       },
       ratios: {},
       goals: {},
-      params: { requests: count, warmup, objects: OBJECTS, connection: 'one keep-alive socket, sequential', node: 'chorus start --preset local, durability normal, rate limit off', body: '{"level":i,"on":bool}', machine_cpus: availableParallelism(), load_average_1m_at_start: loadAtStart, load_average_1m_at_end: loadavg()[0] },
+      params: { requests: count, warmup, objects: OBJECTS, connection: 'one keep-alive socket, sequential', node: `chorus start --preset local, durability ${DEFAULT_DURABILITY} (the default), rate limit off`, body: '{"level":i,"on":bool}', machine_cpus: availableParallelism(), load_average_1m_at_start: loadAtStart, load_average_1m_at_end: loadavg()[0] },
     };
   },
 };
