@@ -224,7 +224,9 @@ export class Store {
       try {
         bytes = checkRecord(input, this.limits, this.knownOrigins);
         const r = input as StoreRecord;
-        if (!trusted && this.hlc.tooFarAhead(r.ts)) throw new ChorusError(ErrorCode.ClockDrift, `record ${r.origin}:${r.seq} is stamped ${r.ts.ms}, too far ahead`);
+        // receive() refuses (CHORUS_CLOCK_DRIFT) a stamp too far ahead before changing anything.
+        if (trusted) this.hlc.observeOwn(r.ts);
+        else this.hlc.receive(r.ts);
       } catch (e) {
         if (!isChorusError(e)) throw e;
         rejected[e.code] = (rejected[e.code] ?? 0) + 1;
@@ -238,8 +240,6 @@ export class Store {
         continue;
       }
       const r = input as StoreRecord;
-      if (trusted) this.hlc.observeOwn(r.ts);
-      else this.hlc.receive(r.ts);
       this.log(r.origin).note(r.seq);
       if (this.apply(r, bytes, changes, journal)) applied.push(r);
       else superseded++;
