@@ -2,7 +2,7 @@ import { type Command, CommanderError, Option } from 'commander';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createToken, listTokens, revokeToken, SCOPES, TOKEN_FILE, type TokenRecord } from '../api/tokens.ts';
-import { isChorusError } from '../core/errors.ts';
+import { ErrorCode, isChorusError } from '../core/errors.ts';
 import { acquireLock } from '../storage/lock-file.ts';
 
 /** Default data directory, as `chorus start` uses. */
@@ -38,11 +38,25 @@ function run(body: () => void): void {
 function editing<T>(dir: string, create: boolean, edit: (file: string) => T): T {
   if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
   else if (!existsSync(dir)) return edit(join(dir, TOKEN_FILE));
-  const lock = acquireLock(join(dir, EDIT_LOCK), `token file ${join(dir, TOKEN_FILE)}`);
+  const lock = waitForLock(join(dir, EDIT_LOCK), `token file ${join(dir, TOKEN_FILE)}`);
   try {
     return edit(join(dir, TOKEN_FILE));
   } finally {
     lock.release();
+  }
+}
+
+/** Edits are short: another `chorus token` holding the lock is waited for, up to 5 s. */
+function waitForLock(path: string, what: string): ReturnType<typeof acquireLock> {
+  const deadline = Date.now() + 5000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return acquireLock(path, what);
+    } catch (e) {
+      if (!isChorusError(e, ErrorCode.DataDirLocked) || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, 20);
+    }
   }
 }
 

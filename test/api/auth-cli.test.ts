@@ -114,3 +114,19 @@ describe('chorus token', () => {
     expect(readFileSync(join(bad, TOKEN_FILE), 'utf8')).toBe('{"version":1,"tokens":[{"id":"nope"}]}');
   });
 });
+
+describe('chorus token run concurrently', () => {
+  it('several creates at once all succeed: each waits for the edit lock instead of failing', async () => {
+    const { spawn } = await import('node:child_process');
+    const target = join(dir, 'concurrent');
+    const run = (name: string): Promise<number | null> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [CHORUS, 'token', 'create', '--data', target, '--scope', 'read', '--name', name, '--json'], { cwd: ROOT, stdio: 'ignore' });
+        child.on('exit', (code) => resolve(code));
+      });
+    const codes = await Promise.all(['c1', 'c2', 'c3', 'c4'].map(run));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const listed = JSON.parse(chorus(['list', '--data', target, '--json']).stdout) as { name: string }[];
+    expect(listed.map((t) => t.name).sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+  });
+});
