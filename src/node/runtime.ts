@@ -252,7 +252,7 @@ export class ChorusNode implements NodeApi {
 
   /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */
   private persist(journal: readonly JournalEntry[]): void {
-    const commit = this.committer.submit({ journal, watermarks: this.store.digest(), meta: { lastActiveMs: Date.now() } });
+    const commit = this.committer.submit({ journal, watermarks: this.store.takeMovedWatermarks(), meta: { lastActiveMs: Date.now() } });
     this.lastCommit = commit;
     commit.then(
       () => this.flushPushes(),

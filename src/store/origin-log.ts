@@ -17,21 +17,25 @@ export class OriginLog<E> {
   private order: number[] = [];
   private stale = 0;
 
-  /** Records that a seq has been received. */
-  note(seq: number): void {
-    if (seq <= this.watermark) return;
-    if (seq === this.watermark + 1) {
-      this.watermark = seq;
-      this.drain();
-    } else this.pending.add(seq);
+  /** Records that a seq has been received; true when the watermark moved. */
+  note(seq: number): boolean {
+    if (seq <= this.watermark) return false;
+    if (seq !== this.watermark + 1) {
+      this.pending.add(seq);
+      return false;
+    }
+    this.watermark = seq;
+    this.drain();
+    return true;
   }
 
-  /** Applies a peer's claim that (from, to] is complete; ignored when it leaves a gap. */
-  cover(from: number, to: number): void {
-    if (from > this.watermark || to <= this.watermark) return;
+  /** Applies a peer's claim that (from, to] is complete (ignored when it leaves a gap); true when the watermark moved. */
+  cover(from: number, to: number): boolean {
+    if (from > this.watermark || to <= this.watermark) return false;
     this.watermark = to;
     for (const s of this.pending) if (s <= to) this.pending.delete(s);
     this.drain();
+    return true;
   }
 
   private drain(): void {

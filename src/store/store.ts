@@ -111,6 +111,8 @@ export class Store {
   private bytes = 0;
   private readonly rejectedTotals: Partial<Record<ErrorCode, number>> = {};
   private journalSink: ((journal: readonly JournalEntry[]) => void) | undefined;
+  /** Origins whose watermark moved since `takeMovedWatermarks` last ran. */
+  private readonly movedOrigins = new Set<NodeId>();
   /** Origins whose id already passed validation. */
   private readonly knownOrigins = new Set<string>();
 
@@ -181,6 +183,7 @@ export class Store {
     const log = this.log(this.nodeId);
     const seq = log.watermark + 1;
     log.note(seq);
+    this.movedOrigins.add(this.nodeId);
     return { objectId, field, value, ts, origin: this.nodeId, seq };
   }
 
@@ -240,7 +243,7 @@ export class Store {
         continue;
       }
       const r = input as StoreRecord;
-      this.log(r.origin).note(r.seq);
+      if (this.log(r.origin).note(r.seq)) this.movedOrigins.add(r.origin);
       if (this.apply(r, bytes, changes, journal)) applied.push(r);
       else superseded++;
     }
@@ -248,7 +251,7 @@ export class Store {
       if (!isNodeId(c.origin) || !Number.isSafeInteger(c.from) || !Number.isSafeInteger(c.to) || c.from < 0) continue;
       // Never claim past a record we refused: the sender still holds it.
       const cap = firstRejected?.get(c.origin);
-      this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1));
+      if (this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1))) this.movedOrigins.add(c.origin);
     }
     if (journal.length > 0 || covers.length > 0 || applied.length > 0) this.journalSink?.(journal);
     return { records: applied, changes: changes.list(), journal, superseded, rejected };
@@ -341,6 +344,14 @@ export class Store {
       const w = (this.logs.get(origin) as OriginLog<Entry>).watermark;
       if (w > 0) d[origin] = w;
     }
+    return d;
+  }
+
+  /** The digest entries that moved since the last call (what storage must update), then forgets them. */
+  takeMovedWatermarks(): Digest {
+    const d: Digest = {};
+    for (const origin of this.movedOrigins) d[origin] = (this.logs.get(origin) as OriginLog<Entry>).watermark;
+    this.movedOrigins.clear();
     return d;
   }
 

@@ -222,3 +222,21 @@ describe('journal sink', () => {
     expect(seen).toEqual(['put lamp.on', 'put lamp.*,drop lamp.on', 'drop lamp.']);
   });
 });
+
+describe('moved watermarks', () => {
+  it('reports only the digest entries that moved since the last call', () => {
+    const [a, b] = makeReplicas(2);
+    a!.store.patch('x', { v: 1 });
+    expect(a!.store.takeMovedWatermarks()).toEqual({ [NODE_IDS[0]!]: 1 });
+    expect(a!.store.takeMovedWatermarks()).toEqual({});
+    const late = a!.store.patch('y', { v: 2 }).records;
+    a!.store.patch('z', { v: 3 });
+    b!.store.merge(a!.store.deltasFor({}).records.filter((r) => r.objectId === 'x'));
+    expect(b!.store.takeMovedWatermarks()).toEqual({ [NODE_IDS[0]!]: 1 });
+    b!.store.merge(a!.store.deltasFor({}).records.filter((r) => r.objectId === 'z')); // a gap: seq 2 missing
+    expect(b!.store.takeMovedWatermarks()).toEqual({});
+    b!.store.merge(late);
+    expect(b!.store.takeMovedWatermarks()).toEqual({ [NODE_IDS[0]!]: 3 });
+    expect(b!.store.digest()).toEqual({ [NODE_IDS[0]!]: 3 });
+  });
+});
