@@ -1,7 +1,5 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CHORUS, ROOT, sleep, type NodeProc } from './proc.ts';
+import { execFile, spawnSync } from 'node:child_process';
+import { startNode, type NodeProc } from './proc.ts';
 
 // Network namespaces joined by one bridge, and real `chorus start` processes inside them.
 // Needs Linux, root and iproute2. Each node's HTTP API is reached from inside its namespace by a
@@ -120,28 +118,6 @@ export async function nsGetObject(ns: string, node: NodeProc, id: string): Promi
  * Starts `chorus start` inside namespace `ns` (`ip netns exec` execs, so the child's pid is the
  * node's) and resolves once its node.json names this process.
  */
-export async function startNsNode(ns: string, data: string, args: readonly string[], env: Record<string, string> = {}): Promise<NodeProc> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CHORUS, 'start', '--data', data, '--preset', 'local', '--log-level', 'warn', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const info = join(data, 'node.json');
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (existsSync(info)) {
-      const j = JSON.parse(readFileSync(info, 'utf8')) as { pid: number; port: number; url: string; nodeId: string; generation: number };
-      if (j.pid === child.pid) return { child, data, port: j.port, url: j.url, nodeId: j.nodeId, generation: j.generation, output: () => out, exited };
-    }
-    if (child.exitCode !== null) throw new Error(`chorus start in ${ns} exited with ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`chorus start in ${ns} did not come up within 30 s:\n${out}`);
-    }
-    await sleep(50);
-  }
+export function startNsNode(ns: string, data: string, args: readonly string[], env: Record<string, string> = {}): Promise<NodeProc> {
+  return startNode(data, args, env, ['ip', 'netns', 'exec', ns]);
 }

@@ -24,9 +24,15 @@ export interface NodeProc {
   exited: Promise<number | null>;
 }
 
-/** Starts `chorus start` on 127.0.0.1 and resolves once its node.json names this process. */
-export async function startNode(data: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<NodeProc> {
-  const child = spawn(process.execPath, [CHORUS, 'start', '--data', data, '--preset', 'local', '--log-level', 'warn', ...args], {
+/**
+ * Starts `chorus start` and resolves once its node.json names this process. `wrapper` runs it
+ * inside another command that execs it (e.g. `ip netns exec NS`), so the child's pid is the node's.
+ */
+export async function startNode(data: string, args: readonly string[] = [], env: Record<string, string> = {}, wrapper: readonly string[] = []): Promise<NodeProc> {
+  const argv = [CHORUS, 'start', '--data', data, '--preset', 'local', '--log-level', 'warn', ...args];
+  const [command, ...prefix] = wrapper.length > 0 ? [...wrapper, process.execPath] : [process.execPath];
+  const where = wrapper.length > 0 ? ` (${wrapper.join(' ')})` : '';
+  const child = spawn(command as string, [...prefix, ...argv], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,10 +48,10 @@ export async function startNode(data: string, args: readonly string[] = [], env:
       const j = JSON.parse(readFileSync(info, 'utf8')) as { pid: number; port: number; url: string; nodeId: string; generation: number };
       if (j.pid === child.pid) return { child, data, port: j.port, url: j.url, nodeId: j.nodeId, generation: j.generation, output: () => out, exited };
     }
-    if (child.exitCode !== null) throw new Error(`chorus start exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`chorus start${where} exited with ${child.exitCode}:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`chorus start did not come up within 30 s:\n${out}`);
+      throw new Error(`chorus start${where} did not come up within 30 s:\n${out}`);
     }
     await sleep(50);
   }
