@@ -284,6 +284,11 @@ export class Store {
     return d;
   }
 
+  /** The gap-free watermark of one origin (0 when unknown). */
+  watermark(origin: string): number {
+    return this.logs.get(origin as NodeId)?.watermark ?? 0;
+  }
+
   /** The digest entries that moved since the last call (what storage must update), then forgets them. */
   takeMovedWatermarks(): Digest {
     const d: Digest = {};

@@ -84,10 +84,9 @@ export class Replication {
     const touched = this.#touched;
     if (touched.size === 0) return;
     this.#touched = new Set();
-    const digest = this.#ctx.store.digest();
     for (const origin of touched) {
-      const seq = digest[origin];
-      if (seq === undefined || !this.#ctx.peers.has(origin)) continue;
+      const seq = this.#ctx.store.watermark(origin);
+      if (seq === 0 || !this.#ctx.peers.has(origin)) continue;
       const body: Omit<StoredMessage, 'from' | 'gossip'> = { t: MessageType.STORED, digest: { [origin]: seq } };
       this.#ctx.send(origin, body, 'packet');
     }
