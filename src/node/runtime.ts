@@ -169,6 +169,7 @@ export class ChorusNode implements NodeApi {
     node.compat = new CompatPeers(compatStored);
     api.node = node;
     store.attachJournal((journal) => node?.persist(journal));
+    store.trackDurability();
     const url = `http://${isWildcard(bindHost) ? '127.0.0.1' : bindHost}:${port}`;
     dataDir.writeNodeInfo({ nodeId, pid: process.pid, url, port, host: bindHost, advertised, mesh: config.mesh, name: config.name, generation });
     log.info({ nodeId, generation, port, url, advertised, secure: keyring !== null, records: state.records.length }, `chorus node listening on ${bindHost}:${port}`);
@@ -253,9 +254,13 @@ export class ChorusNode implements NodeApi {
   /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */
   private persist(journal: readonly JournalEntry[]): void {
     const commit = this.committer.submit({ journal, watermarks: this.store.takeMovedWatermarks(), meta: { lastActiveMs: Date.now() } });
+    const ownSeq = this.store.watermark(this.engine.nodeId);
     this.lastCommit = commit;
     commit.then(
-      () => this.flushPushes(),
+      () => {
+        this.store.markDurable(ownSeq);
+        this.flushPushes();
+      },
       (e: Error) => this.log.error(`storage commit failed: ${e.message}`),
     );
   }

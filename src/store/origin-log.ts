@@ -65,6 +65,16 @@ export class OriginLog<E> {
     }
   }
 
+  /** Descriptions of broken invariants 1–3 (empty when they hold); `label` names the origin. */
+  checkInvariants(label: string): string[] {
+    const out: string[] = [];
+    for (const s of this.pending) if (s <= this.watermark) out.push(`${label}: pending seq ${s} at or below watermark ${this.watermark}`);
+    const ordered = new Set(this.order);
+    for (const s of this.live.keys()) if (!ordered.has(s)) out.push(`${label}: live seq ${s} missing from the seq order`);
+    for (let i = 1; i < this.order.length; i++) if ((this.order[i] as number) <= (this.order[i - 1] as number)) out.push(`${label}: seq order not ascending at ${i}`);
+    return out;
+  }
+
   /** Live entries with seq > `after`, ascending. */
   *after(after: number): Generator<[number, E]> {
     for (let i = lowerBound(this.order, after + 1); i < this.order.length; i++) {

@@ -4,22 +4,13 @@ import { isNodeId, parseObjectId, type NodeId, type ObjectId } from '../core/ids
 import { measureJson, type Json, type JsonLimits } from '../core/json.ts';
 import { ChangeSet } from './changes.ts';
 import { resolveStoreOptions, UNLIMITED_BATCH, type BatchLimits, type StoreOptions } from './limits.ts';
+import { isVisible, type Entry, type ObjState } from './entry.ts';
+import { checkStoreInvariants } from './invariants.ts';
 import { OriginLog } from './origin-log.ts';
 import { assertFieldName, checkRecord, compareRecords, OBJECT_FIELD, recordBytes, TOMBSTONE, type StoreRecord } from './record.ts';
 import type { Digest, Cover, DeltaBatch, JournalEntry, WriteResult, MergeResult, SnapshotChunk, StoreStats, StoreInit } from './types.ts';
 
 export type { Digest, Cover, DeltaBatch, JournalEntry, WriteResult, MergeResult, SnapshotChunk, StoreStats, StoreInit } from './types.ts';
-
-interface Entry {
-  readonly rec: StoreRecord;
-  readonly bytes: number;
-}
-
-interface ObjState {
-  obj: Entry | undefined;
-  readonly fields: Map<string, Entry>;
-  visibleFields: number;
-}
 
 
 /**
@@ -50,6 +41,8 @@ export class Store {
   private journalSink: ((journal: readonly JournalEntry[]) => void) | undefined;
   /** Origins whose watermark moved since `takeMovedWatermarks` last ran. */
   private readonly movedOrigins = new Set<NodeId>();
+  /** Our own highest seq known committed to storage; undefined when durability is not tracked. */
+  private durableOwn: number | undefined;
   /** Origins whose id already passed validation. */
   private readonly knownOrigins = new Set<string>();
 
@@ -68,6 +61,25 @@ export class Store {
    */
   attachJournal(sink: (journal: readonly JournalEntry[]) => void): void {
     this.journalSink = sink;
+  }
+
+  /**
+   * Starts tracking which of our own writes are committed (call once a durable mirror is
+   * attached and loaded): from then on our records above `markDurable`'s seq never leave
+   * through `deltasFor` or snapshots, so a crash cannot make us reuse a seq a peer holds.
+   */
+  trackDurability(): void {
+    this.durableOwn = this.log(this.nodeId).watermark;
+  }
+
+  /** Our own writes up to `seq` are committed to storage. */
+  markDurable(seq: number): void {
+    if (this.durableOwn !== undefined) this.durableOwn = Math.max(this.durableOwn, Math.min(seq, this.log(this.nodeId).watermark));
+  }
+
+  /** The highest own seq that may leave this replica (our watermark when durability is not tracked). */
+  durableOwnSeq(): number {
+    return this.durableOwn ?? this.log(this.nodeId).watermark;
   }
 
   // ---- local writes -------------------------------------------------------------------
@@ -284,6 +296,17 @@ export class Store {
     return d;
   }
 
+  /** The digest this replica may vouch for to a peer: ours capped at our committed writes (see trackDurability). */
+  servableDigest(): Digest {
+    const d = this.digest();
+    const own = this.durableOwnSeq();
+    if (this.durableOwn !== undefined && (d[this.nodeId] ?? 0) > own) {
+      if (own > 0) d[this.nodeId] = own;
+      else delete d[this.nodeId];
+    }
+    return d;
+  }
+
   /** The gap-free watermark of one origin (0 when unknown). */
   watermark(origin: string): number {
     return this.logs.get(origin as NodeId)?.watermark ?? 0;
@@ -312,7 +335,11 @@ export class Store {
       const from = typeof theirs === 'number' && Number.isSafeInteger(theirs) && theirs >= 0 ? theirs : 0;
       let lastSent = from;
       let cut = false;
+      // Our own records not yet committed stay here: see trackDurability.
+      const own = origin === this.nodeId && this.durableOwn !== undefined;
+      const upTo = own ? this.durableOwnSeq() : log.watermark;
       for (const [seq, e] of log.after(from)) {
+        if (own && seq > upTo) break;
         const fits = records.length < limits.maxRecords && (bytes + e.bytes <= limits.maxBytes || records.length === 0);
         if (!fits) {
           cut = true;
@@ -322,7 +349,7 @@ export class Store {
         bytes += e.bytes;
         lastSent = seq;
       }
-      const to = cut ? Math.min(lastSent, log.watermark) : log.watermark;
+      const to = cut ? Math.min(lastSent, upTo) : upTo;
       if (to > from) covers.push({ origin, from, to });
       if (cut) return { records, covers, complete: false };
     }
@@ -386,7 +413,9 @@ export class Store {
       const id = ids[i] as ObjectId;
       const o = this.objects.get(id);
       if (o === undefined) continue;
-      const entries = o.obj === undefined ? [...o.fields.values()] : [o.obj, ...o.fields.values()];
+      const all = o.obj === undefined ? [...o.fields.values()] : [o.obj, ...o.fields.values()];
+      const durable = this.durableOwnSeq();
+      const entries = this.durableOwn === undefined ? all : all.filter((e) => e.rec.origin !== this.nodeId || e.rec.seq <= durable);
       const size = entries.reduce((n, e) => n + e.bytes, 0);
       if (records.length > 0 && (records.length + entries.length > limits.maxRecords || bytes + size > limits.maxBytes)) return { records, cursor: last };
       for (const e of entries) records.push(e.rec);
@@ -472,14 +501,15 @@ export class Store {
     return { objects: this.visibleObjects, liveFields: this.liveFields, tombstones: this.tombstones.size, encodedBytes: this.bytes };
   }
 
+  /** Every broken invariant, described (empty when all hold); a full scan, for tests and the simulator. */
+  checkInvariants(): string[] {
+    return checkStoreInvariants({ objects: this.objects, logs: this.logs, tombstones: this.tombstones, stats: this.stats() });
+  }
+
   /** Records refused by merges since this store was made, by error code. */
   rejections(): Partial<Record<ErrorCode, number>> {
     return { ...this.rejectedTotals };
   }
-}
-
-function isVisible(o: ObjState): boolean {
-  return o.visibleFields > 0 || (o.obj !== undefined && o.obj.rec.value !== TOMBSTONE);
 }
 
 function lowerBoundStr(a: readonly string[], x: string): number {

@@ -1,6 +1,8 @@
+import type { Timestamp } from '../core/hlc.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { MemberRecord, MemberStatus } from '../membership/member.ts';
 import type { ObjectChange } from '../store/changes.ts';
+import type { StoreRecord } from '../store/record.ts';
 import type { Message } from './messages.ts';
 
 /** Which transport channel a message needs: best-effort datagrams or the reliable ordered stream. */
@@ -29,5 +31,12 @@ export type EngineEvent =
   | { readonly type: 'duplicate-identity'; readonly nodeId: NodeId; readonly bootNonce: string; readonly address?: string }
   /** Snapshot bootstrap progress; `from` is the peer streaming it. */
   | { readonly type: 'bootstrap'; readonly phase: 'started' | 'done'; readonly from: NodeId }
+  /**
+   * Records dropped visibly rather than applied or kept: 'stale' — older than the collection
+   * horizon of a peer that never saw them, so they may belong to an object whose deletion was
+   * collected (P1 and P2 conflict; P2 wins); 'seq-conflict' — another record already holds
+   * their (origin, seq).
+   */
+  | { readonly type: 'records-dropped'; readonly reason: 'stale' | 'seq-conflict'; readonly records: readonly StoreRecord[]; readonly horizon?: Timestamp }
   /** An inbound message was dropped or a handshake refused; `reason` is the counted reason. */
   | { readonly type: 'dropped'; readonly reason: string; readonly from: string };

@@ -46,7 +46,7 @@ export class SnapshotServer {
     let session = m.cursor === null ? undefined : this.#sessions.get(m.from);
     const opened = session === undefined;
     if (session === undefined) {
-      session = { start: ctx.store.digest(), lastAt: now };
+      session = { start: ctx.store.servableDigest(), lastAt: now };
       this.#sessions.set(m.from, session);
     }
     session.lastAt = now;
