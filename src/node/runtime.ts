@@ -117,6 +117,7 @@ export class ChorusNode implements NodeApi {
     const state = await storage.load();
     const store = new Store({ nodeId, clock: systemClock });
     store.load(state.records, state.digest);
+    store.restoreCollected(await storage.getMeta('gc'));
     const lastActive = await storage.getMeta('lastActiveMs');
     const compatStored = await storage.getMeta('compatPeers');
     const committer = new GroupCommitter(storage);
@@ -253,8 +254,12 @@ export class ChorusNode implements NodeApi {
 
   /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */
   private persist(journal: readonly JournalEntry[]): void {
-    const commit = this.committer.submit({ journal, watermarks: this.store.takeMovedWatermarks(), meta: { lastActiveMs: Date.now() } });
-    const ownSeq = this.store.watermark(this.engine.nodeId);
+    const lowered = this.store.takeLoweredWatermarks();
+    const collected = this.store.takeCollectedChange();
+    const batch: StorageBatch = { journal, watermarks: this.store.takeMovedWatermarks(), meta: collected === undefined ? { lastActiveMs: Date.now() } : { lastActiveMs: Date.now(), gc: collected } };
+    if (lowered !== undefined) batch.setWatermarks = lowered;
+    const commit = this.committer.submit(batch);
+    const ownSeq = this.store.lastOwnSeq();
     this.lastCommit = commit;
     commit.then(
       () => {

@@ -73,7 +73,7 @@ function metaProblem(key: string, value: unknown): string | undefined {
  */
 export function validateBatch(batch: StorageBatch): void {
   if (typeof batch !== 'object' || batch === null) throw invalid('', 'batch must be an object');
-  const { journal, watermarks, meta, members } = batch;
+  const { journal, watermarks, setWatermarks, meta, members } = batch;
   if (journal !== undefined) {
     if (!Array.isArray(journal)) throw invalid('journal', 'must be an array');
     journal.forEach((e: JournalEntry, i) => {
@@ -81,10 +81,10 @@ export function validateBatch(batch: StorageBatch): void {
       if (problem !== undefined) throw invalid(`journal[${i}]`, problem);
     });
   }
-  if (watermarks !== undefined) {
-    for (const [origin, seq] of Object.entries(watermarks)) {
-      if (!isNodeId(origin)) throw invalid('watermarks', `${JSON.stringify(origin)} is not a node id`);
-      if (!Number.isSafeInteger(seq) || seq < 0) throw invalid(`watermarks[${origin}]`, `${String(seq)} is not a non-negative integer`);
+  for (const [name, marks] of [['watermarks', watermarks], ['setWatermarks', setWatermarks]] as const) {
+    for (const [origin, seq] of Object.entries(marks ?? {})) {
+      if (!isNodeId(origin)) throw invalid(name, `${JSON.stringify(origin)} is not a node id`);
+      if (!Number.isSafeInteger(seq) || seq < 0) throw invalid(`${name}[${origin}]`, `${String(seq)} is not a non-negative integer`);
     }
   }
   if (meta !== undefined) {
@@ -115,16 +115,22 @@ export function batchEntries(batch: StorageBatch): number {
 
 /**
  * One batch with the effect of applying `batches` in order: journals concatenated,
- * watermarks max-merged, meta and member changes taking the last word per key.
+ * watermarks max-merged (a set watermark restarting the merge), meta and member changes
+ * taking the last word per key.
  */
 export function mergeBatches(batches: readonly StorageBatch[]): StorageBatch {
   if (batches.length === 1) return batches[0] as StorageBatch;
   const journal: JournalEntry[] = [];
   const watermarks = new Map<string, number>();
+  const set = new Map<string, number>();
   const meta = new Map<string, unknown>();
   const members = new Map<NodeId, MemberRecord | null>();
   for (const b of batches) {
     if (b.journal !== undefined) for (const e of b.journal) journal.push(e);
+    for (const [origin, seq] of Object.entries(b.setWatermarks ?? {})) {
+      set.set(origin, seq);
+      watermarks.delete(origin);
+    }
     for (const [origin, seq] of Object.entries(b.watermarks ?? {})) watermarks.set(origin, Math.max(seq, watermarks.get(origin) ?? seq));
     for (const [key, value] of Object.entries(b.meta ?? {})) meta.set(key, value);
     for (const m of b.members?.put ?? []) members.set(m.nodeId, m);
@@ -132,6 +138,7 @@ export function mergeBatches(batches: readonly StorageBatch[]): StorageBatch {
   }
   const out: StorageBatch = {};
   if (journal.length > 0) out.journal = journal;
+  if (set.size > 0) out.setWatermarks = Object.fromEntries(set);
   if (watermarks.size > 0) out.watermarks = Object.fromEntries(watermarks);
   if (meta.size > 0) out.meta = Object.fromEntries(meta);
   if (members.size > 0) {

@@ -71,6 +71,7 @@ export class MemoryStorage implements StorageAdapter {
       if (e.op === 'put') records.set(registerKey(e.record.objectId, e.record.field), copyRecord(e.record));
       else records.delete(registerKey(e.objectId, e.field));
     }
+    for (const [origin, seq] of Object.entries(batch.setWatermarks ?? {})) watermarks.set(origin, seq);
     for (const [origin, seq] of Object.entries(batch.watermarks ?? {})) watermarks.set(origin, Math.max(seq, watermarks.get(origin) ?? 0));
     for (const [key, value] of Object.entries(batch.meta ?? {})) {
       if (value === undefined) meta.delete(key);

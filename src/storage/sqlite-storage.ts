@@ -30,6 +30,7 @@ type Row = [objectId: string, field: string, kind: number, value: Uint8Array | n
 interface Plan {
   readonly journal: (Row | [objectId: string, field: string])[];
   readonly watermarks: [string, number][];
+  readonly setWatermarks: [string, number][];
   readonly metaSet: [string, Uint8Array][];
   readonly metaDelete: string[];
   readonly memberPut: [string, Uint8Array][];
@@ -37,7 +38,7 @@ interface Plan {
 }
 
 function encodePlan(batch: StorageBatch): Plan {
-  const plan: Plan = { journal: [], watermarks: Object.entries(batch.watermarks ?? {}), metaSet: [], metaDelete: [], memberPut: [], memberRemove: [...(batch.members?.remove ?? [])] };
+  const plan: Plan = { journal: [], watermarks: Object.entries(batch.watermarks ?? {}), setWatermarks: Object.entries(batch.setWatermarks ?? {}), metaSet: [], metaDelete: [], memberPut: [], memberRemove: [...(batch.members?.remove ?? [])] };
   for (const e of batch.journal ?? []) {
     if (e.op === 'drop') {
       plan.journal.push([e.objectId, e.field]);
@@ -111,6 +112,7 @@ export class SqliteStorage implements StorageAdapter {
     this.stmt = {
       putRecord: db.prepare('INSERT OR REPLACE INTO records (object_id, field, kind, value, ts_ms, ts_lc, origin, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       dropRecord: db.prepare('DELETE FROM records WHERE object_id = ? AND field = ?'),
+      setWatermark: db.prepare('INSERT OR REPLACE INTO watermarks (origin, seq) VALUES (?, ?)'),
       watermark: db.prepare('INSERT INTO watermarks (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
@@ -127,6 +129,7 @@ export class SqliteStorage implements StorageAdapter {
         if (j.length === 2) s.dropRecord.run(j);
         else s.putRecord.run(j);
       }
+      for (const w of plan.setWatermarks) s.setWatermark.run(w);
       for (const w of plan.watermarks) s.watermark.run(w);
       for (const m of plan.metaSet) s.setMeta.run(m);
       for (const k of plan.metaDelete) s.deleteMeta.run(k);

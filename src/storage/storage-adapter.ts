@@ -17,6 +17,11 @@ export interface StoredState {
 export interface StorageBatch {
   /** Applied in order: a put replaces the register (objectId, field); a drop deletes it. */
   journal?: readonly JournalEntry[];
+  /**
+   * Per-origin watermarks to set exactly, applied before `watermarks`: the one way down, for
+   * our own origin after a restore moved our writes (Store.renumberOwn).
+   */
+  setWatermarks?: Readonly<Record<string, number>>;
   /** Per-origin digest entries to upsert; they only ever increase (a lower one never lowers a stored one). */
   watermarks?: Readonly<Record<string, number>>;
   /** Small JSON-able settings (e.g. lastActiveMs); a value of undefined deletes the key. */

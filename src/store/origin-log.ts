@@ -38,6 +38,14 @@ export class OriginLog<E> {
     return true;
   }
 
+  /** Lowers the watermark to `to` (our own log after a restore); `pending` becomes `held`, the seqs held above it. */
+  resetTo(to: number, held: readonly number[]): void {
+    this.watermark = to;
+    this.pending.clear();
+    for (const s of held) if (s > to) this.pending.add(s);
+    this.drain();
+  }
+
   private drain(): void {
     while (this.pending.delete(this.watermark + 1)) this.watermark++;
   }

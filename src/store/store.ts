@@ -1,9 +1,10 @@
 import { ChorusError, ErrorCode, isChorusError } from '../core/errors.ts';
-import { HybridClock, type Timestamp } from '../core/hlc.ts';
+import { compareTs, HybridClock, type Timestamp } from '../core/hlc.ts';
 import { isNodeId, parseObjectId, type NodeId, type ObjectId } from '../core/ids.ts';
 import { measureJson, type Json, type JsonLimits } from '../core/json.ts';
 import { ChangeSet } from './changes.ts';
 import { resolveStoreOptions, UNLIMITED_BATCH, type BatchLimits, type StoreOptions } from './limits.ts';
+import { joinCollected, NOTHING_COLLECTED, parseCollected, unseenFloors, type Collected } from './collected.ts';
 import { isVisible, type Entry, type ObjState } from './entry.ts';
 import { checkStoreInvariants } from './invariants.ts';
 import { OriginLog } from './origin-log.ts';
@@ -38,11 +39,20 @@ export class Store {
   private liveFields = 0;
   private bytes = 0;
   private readonly rejectedTotals: Partial<Record<ErrorCode, number>> = {};
+  /** Records refused because another record holds their (origin, seq). */
+  private seqConflicts = 0;
   private journalSink: ((journal: readonly JournalEntry[]) => void) | undefined;
   /** Origins whose watermark moved since `takeMovedWatermarks` last ran. */
   private readonly movedOrigins = new Set<NodeId>();
   /** Our own highest seq known committed to storage; undefined when durability is not tracked. */
   private durableOwn: number | undefined;
+  /** The highest seq of ours known to exist anywhere (issued here, loaded, or held by a peer): new writes go above it. */
+  private ownSeqFloor = 0;
+  /** Origins whose watermark went down (renumberOwn): storage must lower, not raise, them. */
+  private readonly loweredOrigins = new Set<NodeId>();
+  /** What tombstone collection has forgotten (see Collected). */
+  private collected: Collected = NOTHING_COLLECTED;
+  private collectedMoved = false;
   /** Origins whose id already passed validation. */
   private readonly knownOrigins = new Set<string>();
 
@@ -69,17 +79,27 @@ export class Store {
    * through `deltasFor` or snapshots, so a crash cannot make us reuse a seq a peer holds.
    */
   trackDurability(): void {
-    this.durableOwn = this.log(this.nodeId).watermark;
+    this.durableOwn = this.ownSeqFloor;
   }
 
-  /** Our own writes up to `seq` are committed to storage. */
+  /** Our own writes up to `seq` (a `lastOwnSeq()` read when their batch was submitted) are committed to storage. */
   markDurable(seq: number): void {
-    if (this.durableOwn !== undefined) this.durableOwn = Math.max(this.durableOwn, Math.min(seq, this.log(this.nodeId).watermark));
+    if (this.durableOwn !== undefined) this.durableOwn = Math.max(this.durableOwn, Math.min(seq, this.ownSeqFloor));
   }
 
-  /** The highest own seq that may leave this replica (our watermark when durability is not tracked). */
+  /** The highest own seq that may leave this replica (every one when durability is not tracked). */
   durableOwnSeq(): number {
-    return this.durableOwn ?? this.log(this.nodeId).watermark;
+    return this.durableOwn ?? this.ownSeqFloor;
+  }
+
+  /** The highest seq of ours known to exist: our next write takes the one after it. */
+  lastOwnSeq(): number {
+    return this.ownSeqFloor;
+  }
+
+  /** A peer holds our writes up to `seq` (we were restored from an older copy): continue above them, never reuse one. */
+  raiseOwnSeqFloor(seq: number): void {
+    if (Number.isSafeInteger(seq) && seq > this.ownSeqFloor) this.ownSeqFloor = seq;
   }
 
   // ---- local writes -------------------------------------------------------------------
@@ -130,7 +150,8 @@ export class Store {
 
   private stamp(objectId: ObjectId, field: string, value: Json | typeof TOMBSTONE, ts: Timestamp): StoreRecord {
     const log = this.log(this.nodeId);
-    const seq = log.watermark + 1;
+    const seq = Math.max(log.watermark, this.ownSeqFloor) + 1;
+    this.ownSeqFloor = seq;
     log.note(seq);
     this.movedOrigins.add(this.nodeId);
     return { objectId, field, value, ts, origin: this.nodeId, seq };
@@ -171,6 +192,7 @@ export class Store {
     const rejected: Partial<Record<ErrorCode, number>> = {};
     let firstRejected: Map<string, number> | undefined; // only when something is refused
     let superseded = 0;
+    const conflicts: StoreRecord[] = [];
     for (const input of records) {
       let bytes: number;
       try {
@@ -192,7 +214,15 @@ export class Store {
         continue;
       }
       const r = input as StoreRecord;
-      if (this.log(r.origin).note(r.seq)) this.movedOrigins.add(r.origin);
+      const log = this.log(r.origin);
+      const held = log.live.get(r.seq);
+      if (held !== undefined && !sameRecord(held.rec, r)) {
+        // A reused (origin, seq): never overwrite the record that holds it (see decision 0005).
+        conflicts.push(r);
+        continue;
+      }
+      if (r.origin === this.nodeId && r.seq > this.ownSeqFloor) this.ownSeqFloor = r.seq;
+      if (log.note(r.seq)) this.movedOrigins.add(r.origin);
       if (this.apply(r, bytes, changes, journal)) applied.push(r);
       else superseded++;
     }
@@ -200,10 +230,13 @@ export class Store {
       if (!isNodeId(c.origin) || !Number.isSafeInteger(c.from) || !Number.isSafeInteger(c.to) || c.from < 0) continue;
       // Never claim past a record we refused: the sender still holds it.
       const cap = firstRejected?.get(c.origin);
-      if (this.log(c.origin).cover(c.from, cap === undefined ? c.to : Math.min(c.to, cap - 1))) this.movedOrigins.add(c.origin);
+      const to = cap === undefined ? c.to : Math.min(c.to, cap - 1);
+      if (this.log(c.origin).cover(c.from, to)) this.movedOrigins.add(c.origin);
+      if (c.origin === this.nodeId && to > this.ownSeqFloor && this.log(c.origin).watermark >= to) this.ownSeqFloor = to;
     }
+    this.seqConflicts += conflicts.length;
     if (journal.length > 0 || covers.length > 0 || applied.length > 0) this.journalSink?.(journal);
-    return { records: applied, changes: changes.list(), journal, superseded, rejected };
+    return { records: applied, changes: changes.list(), journal, superseded, rejected, conflicts };
   }
 
   /** Installs `r` if it wins its register; returns whether it did. */
@@ -442,41 +475,94 @@ export class Store {
 
   // ---- housekeeping -------------------------------------------------------------------
 
-  /** Drops tombstones older than `tombstoneTtlMs` at wall time `nowMs`; returns the registers dropped. */
-  collectGarbage(nowMs: number): JournalEntry[] {
+  /**
+   * Drops tombstones stamped more than `tombstoneTtlMs` before `nowMs` (wall time) whose
+   * (origin, seq) `coveredBy` covers — the running node passes the lowest digest of its live
+   * members, so a tombstone goes only once every member holds it. Without `coveredBy` the TTL
+   * alone decides. Records what was forgotten (`collectedState`). Returns the registers dropped.
+   */
+  collectGarbage(nowMs: number, coveredBy?: Readonly<Record<string, number>>): JournalEntry[] {
     const horizon = nowMs - this.options.tombstoneTtlMs;
     const dropped: JournalEntry[] = [];
+    let latest = this.collected.horizon;
+    const floors: Digest = { ...this.collected.floors };
     for (const e of [...this.tombstones]) {
-      if (e.rec.ts.ms >= horizon) continue;
-      const o = this.objects.get(e.rec.objectId);
+      const r = e.rec;
+      if (r.ts.ms >= horizon || (coveredBy !== undefined && (coveredBy[r.origin] ?? 0) < r.seq)) continue;
+      const o = this.objects.get(r.objectId);
       if (o === undefined) continue;
-      if (e.rec.field === OBJECT_FIELD) o.obj = undefined;
-      else o.fields.delete(e.rec.field);
+      if (r.field === OBJECT_FIELD) o.obj = undefined;
+      else o.fields.delete(r.field);
       this.unhold(e);
-      this.dropIfEmpty(e.rec.objectId, o, false);
-      dropped.push({ op: 'drop', objectId: e.rec.objectId, field: e.rec.field });
+      this.dropIfEmpty(r.objectId, o, false);
+      dropped.push({ op: 'drop', objectId: r.objectId, field: r.field });
+      if (compareTs(r.ts, latest) > 0) latest = r.ts;
+      floors[r.origin] = Math.max(r.seq, floors[r.origin] ?? 0);
     }
-    if (dropped.length > 0) this.journalSink?.(dropped);
+    if (dropped.length === 0) return dropped;
+    this.collected = { horizon: latest, floors };
+    this.collectedMoved = true;
+    this.journalSink?.(dropped);
     return dropped;
   }
 
+  /** What collection has forgotten here: the horizon and per-origin floors peers compare with. */
+  collectedState(): Collected {
+    return this.collected;
+  }
+
+  /** The collected state, if it changed since the last call (what storage must keep), then forgets that it did. */
+  takeCollectedChange(): Collected | undefined {
+    if (!this.collectedMoved) return undefined;
+    this.collectedMoved = false;
+    return this.collected;
+  }
+
+  /** Restores the collected state kept in storage (ignored unless well-formed). */
+  restoreCollected(stored: unknown): void {
+    const c = parseCollected(stored);
+    if (c !== undefined) this.collected = joinCollected(this.collected, c);
+  }
+
   /**
-   * Drops every record `keep` rejects, as if it had never arrived: for a node that was away
-   * longer than the tombstone TTL and has just copied a full snapshot, whatever it held that the
-   * snapshot did not confirm may be an object deleted elsewhere long ago. Returns the changes.
+   * Origins for which a peer forgot a tombstone we never saw (its floor is above our
+   * watermark). Non-empty means our records may include objects deleted there: verify them
+   * against the peer's snapshot (`reconcileStale`) before trusting its covers.
    */
-  retain(keep: (r: StoreRecord) => boolean): WriteResult {
+  unseenCollected(peer: Collected): string[] {
+    const d: Record<string, number> = {};
+    for (const origin of Object.keys(peer.floors)) d[origin] = this.watermark(origin);
+    return unseenFloors(d, peer.floors);
+  }
+
+  /**
+   * After a snapshot from a peer that forgot deletions we never saw: drops every held record
+   * the snapshot did not confirm (`confirmed` false) and nobody wrote after `since`, when the
+   * server had seen it (seq within `serverStart`: it lost there) or when it is no newer than
+   * the server's collection `horizon` (it may belong to an object whose deletion was forgotten:
+   * returned in `stale`, for the caller to report). Everything else is kept for the server to
+   * learn. Watermarks stay: what was dropped counts as superseded.
+   */
+  reconcileStale(confirmed: (r: StoreRecord) => boolean, serverStart: Readonly<Record<string, number>>, horizon: Timestamp, since: Timestamp): WriteResult & { stale: StoreRecord[] } {
+    const stale: StoreRecord[] = [];
+    const drop = (r: StoreRecord): boolean => {
+      if (confirmed(r) || compareTs(r.ts, since) > 0) return false;
+      if (r.seq <= (serverStart[r.origin] ?? 0)) return true;
+      if (compareTs(r.ts, horizon) > 0) return false;
+      stale.push(r);
+      return true;
+    };
     const changes = new ChangeSet();
     const journal: JournalEntry[] = [];
     for (const [id, o] of [...this.objects]) {
       const wasVisible = isVisible(o);
-      if (o.obj !== undefined && !keep(o.obj.rec)) {
+      if (o.obj !== undefined && drop(o.obj.rec)) {
         this.unhold(o.obj);
         o.obj = undefined;
         journal.push({ op: 'drop', objectId: id, field: OBJECT_FIELD });
       }
       for (const [name, f] of [...o.fields]) {
-        if (keep(f.rec)) continue;
+        if (!drop(f.rec)) continue;
         o.fields.delete(name);
         this.unhold(f);
         journal.push({ op: 'drop', objectId: id, field: name });
@@ -493,7 +579,47 @@ export class Store {
       this.dropIfEmpty(id, o, false);
     }
     if (journal.length > 0) this.journalSink?.(journal);
-    return { records: [], changes: changes.list(), journal };
+    return { records: [], changes: changes.list(), journal, stale };
+  }
+
+  /**
+   * We were restored from an older copy and a peer holds our writes up to `floor`: moves every
+   * record of ours with seq above `after` (written since the restore, colliding with the
+   * peer's) to fresh seqs above `floor`, same stamps, so nothing reuses a number a peer holds.
+   * Our watermark goes back to `after` until the peer's records arrive. Returns new records by old seq.
+   */
+  renumberOwn(after: number, floor: number): Map<number, StoreRecord> {
+    const log = this.log(this.nodeId);
+    const moved = new Map<number, StoreRecord>();
+    this.raiseOwnSeqFloor(floor);
+    const victims = [...log.after(after)];
+    const journal: JournalEntry[] = [];
+    for (const [seq, e] of victims) {
+      const rec: StoreRecord = { ...e.rec, seq: ++this.ownSeqFloor };
+      const o = this.objects.get(rec.objectId) as ObjState;
+      const entry: Entry = { rec, bytes: e.bytes };
+      this.unhold(e);
+      if (rec.field === OBJECT_FIELD) o.obj = entry;
+      else o.fields.set(rec.field, entry);
+      this.hold(entry);
+      journal.push({ op: 'put', record: rec });
+      moved.set(seq, rec);
+    }
+    log.resetTo(after, [...moved.values()].map((r) => r.seq));
+    this.loweredOrigins.add(this.nodeId);
+    this.movedOrigins.add(this.nodeId);
+    if (this.durableOwn !== undefined) this.durableOwn = Math.min(this.durableOwn, after);
+    this.journalSink?.(journal);
+    return moved;
+  }
+
+  /** Origins whose watermark went down since the last call, with the new values (storage must set them exactly), or undefined. */
+  takeLoweredWatermarks(): Digest | undefined {
+    if (this.loweredOrigins.size === 0) return undefined;
+    const d: Digest = {};
+    for (const origin of this.loweredOrigins) d[origin] = this.watermark(origin);
+    this.loweredOrigins.clear();
+    return d;
   }
 
   /** Counts of objects, live fields, tombstones and encoded bytes. */
@@ -506,10 +632,20 @@ export class Store {
     return checkStoreInvariants({ objects: this.objects, logs: this.logs, tombstones: this.tombstones, stats: this.stats() });
   }
 
+  /** Records refused since this store was made because another record held their (origin, seq). */
+  seqConflictCount(): number {
+    return this.seqConflicts;
+  }
+
   /** Records refused by merges since this store was made, by error code. */
   rejections(): Partial<Record<ErrorCode, number>> {
     return { ...this.rejectedTotals };
   }
+}
+
+/** Whether two records are the same write (a reused (origin, seq) carries another register or stamp). */
+function sameRecord(a: StoreRecord, b: StoreRecord): boolean {
+  return a.objectId === b.objectId && a.field === b.field && a.ts.ms === b.ts.ms && a.ts.lc === b.ts.lc;
 }
 
 function lowerBoundStr(a: readonly string[], x: string): number {

@@ -47,6 +47,8 @@ export interface MergeResult extends WriteResult {
   readonly superseded: number;
   /** Records refused, by error code. */
   readonly rejected: Partial<Record<ErrorCode, number>>;
+  /** Records refused because another record already holds their (origin, seq). */
+  readonly conflicts: StoreRecord[];
 }
 
 /** One snapshot chunk: whole objects in id order and the cursor to resume after them. */

@@ -3,6 +3,7 @@ import { recordToTuple } from '../store/record-codec.ts';
 import type { DeltaBatch, Digest } from '../store/store.ts';
 import { scaledSyncIntervalMs } from './config.ts';
 import type { SyncContext } from './context.ts';
+import type { OwnSeq } from './own-seq.ts';
 import { MessageType, type Ack2Message, type AckMessage, type MemberDigest, type SynMessage } from './messages.ts';
 
 /** A fingerprint of a store digest: watermarks only grow, so the sum grows iff one did. */
@@ -47,15 +48,21 @@ const EMPTY_BATCH: DeltaBatch = { records: [], covers: [], complete: true };
  * Invariants:
  * 1. Only the initiator continues an exchange; it does so only when a batch was cut and a
  *    digest (ours or theirs, store or members) moved since the previous round.
- * 2. A side that is bootstrapping sends `store: null` and is sent no store records.
+ * 2. A side that is bootstrapping sends `store: null`, is sent no store records, and sends
+ *    none (a replica being verified must not spread what it may yet drop).
+ * 3. Every SYN/ACK/ACK2 carries our collected state (`gc`); covers from a peer that forgot
+ *    deletions we never saw are not taken (Bootstrap verifies us against it first).
+ * 4. A peer's store digest reaches OwnSeq before we compute what to send it.
  */
 export class AntiEntropy {
   readonly #ctx: SyncContext;
   readonly #exchanges = new Map<NodeId, Exchange>();
+  readonly #ownSeq: OwnSeq;
   #nextRoundAt: number;
 
-  constructor(ctx: SyncContext, now: number) {
+  constructor(ctx: SyncContext, ownSeq: OwnSeq, now: number) {
     this.#ctx = ctx;
+    this.#ownSeq = ownSeq;
     this.#nextRoundAt = now;
     this.schedule(now);
     ctx.onPeerGone((id) => this.#exchanges.delete(id));
@@ -88,7 +95,7 @@ export class AntiEntropy {
 
   #syn(peer: NodeId, bootstrapping: boolean): void {
     const ctx = this.#ctx;
-    ctx.send(peer, { t: MessageType.SYN, members: ctx.membership.digest(), store: bootstrapping ? null : ctx.store.digest() }, 'stream');
+    ctx.send(peer, { t: MessageType.SYN, members: ctx.membership.digest(), store: bootstrapping ? null : ctx.store.digest(), gc: ctx.store.collectedState() }, 'stream');
   }
 
   #memberBatch(peerDigest: MemberDigest): { members: unknown[]; complete: boolean } {
@@ -97,14 +104,16 @@ export class AntiEntropy {
     return all.length <= max ? { members: all, complete: true } : { members: all.slice(0, max), complete: false };
   }
 
-  #deltas(peerDigest: Digest | null): DeltaBatch {
-    return peerDigest === null ? EMPTY_BATCH : this.#ctx.store.deltasFor(peerDigest, this.#ctx.limits);
+  #deltas(peerDigest: Digest | null, bootstrapping: boolean): DeltaBatch {
+    return peerDigest === null || bootstrapping ? EMPTY_BATCH : this.#ctx.store.deltasFor(peerDigest, this.#ctx.limits);
   }
 
   /** Responder: answers a SYN with what the initiator lacks and what we hold. */
-  onSyn(address: string, m: SynMessage, bootstrapping: boolean): void {
+  onSyn(address: string, m: SynMessage, bootstrapping: () => boolean): void {
     const ctx = this.#ctx;
-    const batch = this.#deltas(m.store);
+    this.#ownSeq.observe(m.store);
+    ctx.staleAgainst(m.from, m.gc);
+    const batch = this.#deltas(m.store, bootstrapping());
     const members = this.#memberBatch(m.members);
     const body = {
       t: MessageType.ACK,
@@ -113,20 +122,22 @@ export class AntiEntropy {
       complete: batch.complete && members.complete,
       members: members.members,
       memberDigest: ctx.membership.digest(),
-      store: bootstrapping ? null : ctx.store.digest(),
+      store: bootstrapping() ? null : ctx.store.digest(),
+      gc: ctx.store.collectedState(),
     } as const;
     ctx.sendTo(address, body, 'stream');
   }
 
   /** Initiator: applies the ACK, answers with ACK2, and continues while batches are cut. */
-  onAck(address: string, m: AckMessage, now: number, bootstrapping: boolean): void {
+  onAck(address: string, m: AckMessage, now: number, bootstrapping: () => boolean): void {
     const ctx = this.#ctx;
+    this.#ownSeq.observe(m.store);
     ctx.applyMembership(ctx.membership.applyGossip(m.members, now, m.from));
-    ctx.merge(m.records, m.covers);
-    const batch = this.#deltas(m.store);
+    ctx.merge(m.records, ctx.staleAgainst(m.from, m.gc) ? [] : m.covers);
+    const batch = this.#deltas(m.store, bootstrapping());
     const members = this.#memberBatch(m.memberDigest);
     const complete = batch.complete && members.complete;
-    const body = { t: MessageType.ACK2, records: batch.records.map(recordToTuple), covers: batch.covers, complete, members: members.members } as const;
+    const body = { t: MessageType.ACK2, records: batch.records.map(recordToTuple), covers: batch.covers, complete, members: members.members, gc: ctx.store.collectedState() } as const;
     ctx.sendTo(address, body, 'stream');
     const ex = this.#exchanges.get(m.from);
     if (ex === undefined) return;
@@ -148,13 +159,13 @@ export class AntiEntropy {
     }
     Object.assign(ex, marks, { rounds: ex.rounds + 1 });
     ctx.counters.inc('syncContinuations');
-    this.#syn(m.from, bootstrapping);
+    this.#syn(m.from, bootstrapping());
   }
 
   /** Responder: applies the initiator's ACK2. */
   onAck2(m: Ack2Message, now: number): void {
     const ctx = this.#ctx;
     ctx.applyMembership(ctx.membership.applyGossip(m.members, now, m.from));
-    ctx.merge(m.records, m.covers);
+    ctx.merge(m.records, ctx.staleAgainst(m.from, m.gc) ? [] : m.covers);
   }
 }

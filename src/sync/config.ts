@@ -29,6 +29,8 @@ export interface SyncConfig {
   readonly seedRetryMaxMs: number;
   /** How long a dead member is still tried now and then (a healed partition rejoins). */
   readonly reconnectTimeoutMs: number;
+  /** How often tombstones past the store's TTL that every live member holds are collected (0: never). */
+  readonly gcIntervalMs: number;
   /** Membership timers: a preset name. */
   readonly membershipPreset: MembershipPreset;
   /** Membership timers: values overriding the preset. */
@@ -52,6 +54,7 @@ const LAN: SyncConfig = Object.freeze({
   seedRetryMinMs: 1_000, // a seed that is still booting is retried quickly
   seedRetryMaxMs: 30_000, // an absent seed is not hammered
   reconnectTimeoutMs: 24 * 3600 * 1000, // Serf's reconnect_timeout: a member down for a day is given up on
+  gcIntervalMs: 60_000, // tombstones live for days: a minute's delay costs nothing, a scan per minute is cheap
   membershipPreset: 'lan', // the membership timers of the same network class
   membership: Object.freeze({}),
 });
@@ -67,6 +70,7 @@ const LOCAL: SyncConfig = Object.freeze({
   seedRetryMinMs: 200, // loopback seeds come up within milliseconds
   seedRetryMaxMs: 2_000, // keep tests fast when a seed starts late
   reconnectTimeoutMs: 300_000, // tests heal partitions within minutes
+  gcIntervalMs: 5_000, // tests with a short TTL see collection within seconds
   membershipPreset: 'local', // fast membership timers
 });
 
@@ -102,6 +106,7 @@ const RULES: Readonly<Record<string, { min: number; max: number }>> = {
   seedRetryMinMs: { min: 1, max: DAY_MS },
   seedRetryMaxMs: { min: 1, max: DAY_MS },
   reconnectTimeoutMs: { min: 0, max: 365 * DAY_MS },
+  gcIntervalMs: { min: 0, max: 365 * DAY_MS },
 };
 
 const invalid = (message: string): ChorusError => new ChorusError(ErrorCode.InvalidConfig, message);

@@ -4,6 +4,8 @@ import type { Membership } from '../membership/membership.ts';
 import type { MembershipOutput, ProbeMessage } from '../membership/messages.ts';
 import type { BatchLimits } from '../store/limits.ts';
 import { tupleToRecord } from '../store/record-codec.ts';
+import type { Collected } from '../store/collected.ts';
+import type { StoreRecord } from '../store/record.ts';
 import type { Cover, MergeResult, Store } from '../store/store.ts';
 import type { SyncConfig } from './config.ts';
 import { Counters } from './counters.ts';
@@ -60,6 +62,13 @@ export class SyncContext {
   readonly #learned = new Map<NodeId, string>();
   readonly #goneListeners: ((id: NodeId) => void)[] = [];
   readonly #statusListeners: ((o: StatusOutput) => void)[] = [];
+  readonly #mergeListeners: ((records: readonly StoreRecord[]) => void)[] = [];
+  readonly #staleListeners: ((peer: NodeId, collected: Collected) => void)[] = [];
+  /**
+   * Whether our own seq numbering is confirmed safe: a peer's digest has shown how far it
+   * holds our writes (see OwnSeq). Until then our local writes are not pushed.
+   */
+  ownVerified = true;
 
   constructor(init: SyncContextInit) {
     this.nodeId = init.nodeId;
@@ -81,6 +90,27 @@ export class SyncContext {
   /** Calls `listener` for every status change the membership core reports about another node. */
   onStatus(listener: (o: StatusOutput) => void): void {
     this.#statusListeners.push(listener);
+  }
+
+  /** Calls `listener` with the records every merge applied. */
+  onMerged(listener: (records: readonly StoreRecord[]) => void): void {
+    this.#mergeListeners.push(listener);
+  }
+
+  /** Calls `listener` when a peer turns out to have forgotten deletions we never saw. */
+  onStale(listener: (peer: NodeId, collected: Collected) => void): void {
+    this.#staleListeners.push(listener);
+  }
+
+  /**
+   * Checks a peer's collected state against our watermarks; when the peer forgot deletions
+   * we never saw, tells the listeners (the Bootstrap verifies us) and returns true: the
+   * caller then takes no covers from that message.
+   */
+  staleAgainst(peer: NodeId, collected: Collected | undefined): boolean {
+    if (collected === undefined || this.store.unseenCollected(collected).length === 0) return false;
+    for (const f of this.#staleListeners) f(peer, collected);
+    return true;
   }
 
   /** Where to reach `id`: its member record's first address, else where its HELLO came from. */
@@ -160,6 +190,11 @@ export class SyncContext {
   merge(tuples: readonly RecordTuple[], covers: readonly Cover[] = []): MergeResult {
     const result = this.store.merge(tuples.map(tupleToRecord), covers);
     this.counters.inc('recordsApplied', result.records.length);
+    if (result.records.length > 0) for (const f of this.#mergeListeners) f(result.records);
+    if (result.conflicts.length > 0) {
+      this.counters.inc('seqConflicts', result.conflicts.length);
+      this.events.push({ type: 'records-dropped', reason: 'seq-conflict', records: result.conflicts });
+    }
     let rejected = 0;
     for (const n of Object.values(result.rejected)) rejected += n;
     if (rejected > 0) this.counters.inc('recordsRejected', rejected);

@@ -6,6 +6,7 @@ import { Membership } from '../membership/membership.ts';
 import type { Store, WriteResult } from '../store/store.ts';
 import { applyWrite, type WriteOp } from '../store/write-op.ts';
 import { AntiEntropy } from './anti-entropy.ts';
+import { Collector } from './collector.ts';
 import { membershipConfigOf, validateSyncConfig, type SyncConfig } from './config.ts';
 import { probeOf, SyncContext } from './context.ts';
 import type { EngineEvent, Outbound } from './events.ts';
@@ -13,6 +14,7 @@ import type { EngineEvent, Outbound } from './events.ts';
 export type { Channel, EngineEvent, Outbound } from './events.ts';
 import { Handshake } from './handshake.ts';
 import { MESSAGE_TYPE_NAMES, MessageType, PROTOCOL_VERSION_MAX, RECEIVED_COUNTER, PROTOCOL_VERSION_MIN, type Message, type VersionRange } from './messages.ts';
+import { OwnSeq } from './own-seq.ts';
 import { Pusher } from './push.ts';
 import { Replication, type PeerReplication } from './replication.ts';
 import { Reconnector } from './reconnect.ts';
@@ -76,6 +78,8 @@ export class Engine {
   readonly #bootstrap: Bootstrap;
   readonly #reconnector: Reconnector;
   readonly #replication: Replication;
+  readonly #ownSeq: OwnSeq;
+  readonly #collector: Collector;
   #left = false;
   #lastNow: number;
 
@@ -97,15 +101,19 @@ export class Engine {
     this.#ctx = new SyncContext({ nodeId: this.nodeId, mesh: init.mesh, bootNonce: init.bootNonce, selfAddress, store: init.store, membership: this.membership, config, random: init.random });
     const seeds = init.seeds.filter((s) => s !== selfAddress);
     this.#handshake = new Handshake(this.#ctx, seeds, init.protocolVersions ?? [PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX]);
-    this.#antiEntropy = new AntiEntropy(this.#ctx, now);
+    this.#ownSeq = new OwnSeq(this.#ctx);
+    this.#antiEntropy = new AntiEntropy(this.#ctx, this.#ownSeq, now);
     this.#pusher = new Pusher(this.#ctx);
+    this.#ownSeq.onMoved((moved) => this.#pusher.renumbered(moved));
     this.#server = new SnapshotServer(this.#ctx);
     this.#reconnector = new Reconnector(this.#ctx);
     this.#replication = new Replication(this.#ctx);
+    this.#collector = new Collector(this.#ctx, init.clock, () => this.#replication.snapshot(), now);
     const empty = init.store.records().next().done === true;
     // lastActiveMs is wall-clock time, like the store's tombstone stamps.
     const stale = init.lastActiveMs !== undefined && init.clock.now() - init.lastActiveMs > init.store.options.tombstoneTtlMs;
     this.#bootstrap = new Bootstrap(this.#ctx, seeds.length > 0 && (empty || stale), stale && !empty);
+    this.#ctx.onStale((peer, collected) => this.#bootstrap.markStale(peer, collected, this.#ctx.now));
     this.#lastNow = now;
     this.#ctx.now = now;
   }
@@ -129,6 +137,7 @@ export class Engine {
       const finished = this.#bootstrap.tick(now);
       if (finished !== undefined) this.#afterBootstrap(finished);
       this.#server.tick(now);
+      this.#collector.tick(now);
       if (this.#antiEntropy.due(now)) this.#syncRound(now);
       this.#pusher.flush();
     });
@@ -142,7 +151,8 @@ export class Engine {
       this.#antiEntropy.wakeAt(),
       this.#handshake.wakeAt(),
       this.#bootstrap.wakeAt(),
-      this.#pusher.pending ? this.#lastNow : Number.POSITIVE_INFINITY,
+      this.#collector.wakeAt(),
+      this.#pusher.ready ? this.#lastNow : Number.POSITIVE_INFINITY,
     );
   }
 
@@ -323,12 +333,12 @@ export class Engine {
 
   #handle(address: string, m: Message, now: number): void {
     const ctx = this.#ctx;
-    const bootstrapping = this.#bootstrap.running;
+    const running = (): boolean => this.#bootstrap.running;
     switch (m.t) {
       case MessageType.SYN:
-        return this.#antiEntropy.onSyn(address, m, bootstrapping);
+        return this.#antiEntropy.onSyn(address, m, running);
       case MessageType.ACK:
-        return this.#antiEntropy.onAck(address, m, now, bootstrapping);
+        return this.#antiEntropy.onAck(address, m, now, running);
       case MessageType.ACK2:
         return this.#antiEntropy.onAck2(m, now);
       case MessageType.PUSH:
@@ -340,6 +350,7 @@ export class Engine {
       case MessageType.SNAPSHOT_REQ:
         return this.#server.onReq(address, m, now);
       case MessageType.SNAPSHOT_CHUNK:
+        this.#ownSeq.observe(m.start);
         return this.#bootstrap.onChunk(address, m, now);
       case MessageType.SNAPSHOT_END: {
         const server = this.#bootstrap.onEnd(address, m);

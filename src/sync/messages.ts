@@ -1,4 +1,5 @@
 import type { NodeId } from '../core/ids.ts';
+import type { Collected } from '../store/collected.ts';
 import type { Cover, Digest } from '../store/store.ts';
 
 /**
@@ -90,15 +91,23 @@ export interface WelcomeMessage extends Envelope {
   readonly refused?: RefusalReason;
 }
 
+/**
+ * What the sender's tombstone collection forgot (Collected); optional on the wire, so peers
+ * that predate it interoperate (they neither send nor read it).
+ */
+interface CollectedInfo {
+  readonly gc?: Collected;
+}
+
 /** Opens an anti-entropy round: what the initiator holds. `store: null` asks for no records. */
-export interface SynMessage extends Envelope {
+export interface SynMessage extends Envelope, CollectedInfo {
   readonly t: typeof MessageType.SYN;
   readonly members: MemberDigest;
   readonly store: Digest | null;
 }
 
 /** Deltas and member records the initiator lacks, plus what the responder holds. */
-export interface AckMessage extends Envelope {
+export interface AckMessage extends Envelope, CollectedInfo {
   readonly t: typeof MessageType.ACK;
   readonly records: readonly RecordTuple[];
   readonly covers: readonly Cover[];
@@ -111,7 +120,7 @@ export interface AckMessage extends Envelope {
 }
 
 /** The initiator's deltas and member records for the responder. */
-export interface Ack2Message extends Envelope {
+export interface Ack2Message extends Envelope, CollectedInfo {
   readonly t: typeof MessageType.ACK2;
   readonly records: readonly RecordTuple[];
   readonly covers: readonly Cover[];
@@ -146,7 +155,7 @@ export interface SnapshotReqMessage extends Envelope {
  * `start` is the server's digest when it opened this session, sent with the session's first
  * chunk, so a requester that switched servers can cover only what every server held.
  */
-export interface SnapshotChunkMessage extends Envelope {
+export interface SnapshotChunkMessage extends Envelope, CollectedInfo {
   readonly t: typeof MessageType.SNAPSHOT_CHUNK;
   readonly records: readonly RecordTuple[];
   readonly cursor: string | null;

@@ -51,8 +51,20 @@ export class Pusher {
     for (const r of records) this.#pending.push(r);
   }
 
-  /** Pushes every queued write. */
+  /** Whether a flush would send (writes are queued and our seq numbering is verified, see OwnSeq). */
+  get ready(): boolean {
+    return this.#pending.length > 0 && this.#ctx.ownVerified;
+  }
+
+  /** Replaces queued records that OwnSeq moved to new seqs. */
+  renumbered(moved: ReadonlyMap<number, StoreRecord>): void {
+    const self = this.#ctx.nodeId;
+    this.#pending = this.#pending.map((r) => (r.origin === self ? (moved.get(r.seq) ?? r) : r));
+  }
+
+  /** Pushes every queued write (they wait while our seq numbering is unverified). */
   flush(): void {
+    if (!this.#ctx.ownVerified) return;
     const records = this.#pending;
     this.#pending = [];
     const ctx = this.#ctx;

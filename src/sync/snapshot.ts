@@ -1,4 +1,5 @@
-import { compareTs, type Timestamp } from '../core/hlc.ts';
+import type { Timestamp } from '../core/hlc.ts';
+import { joinCollected, NOTHING_COLLECTED, type Collected } from '../store/collected.ts';
 import type { NodeId } from '../core/ids.ts';
 import { recordToTuple } from '../store/record-codec.ts';
 import type { Cover, Digest } from '../store/store.ts';
@@ -53,7 +54,7 @@ export class SnapshotServer {
     const chunk = ctx.store.snapshotChunk(m.cursor, ctx.limits);
     const records = chunk.records.map(recordToTuple);
     const body: MessageBody = opened
-      ? { t: MessageType.SNAPSHOT_CHUNK, records, cursor: chunk.cursor, start: session.start }
+      ? { t: MessageType.SNAPSHOT_CHUNK, records, cursor: chunk.cursor, start: session.start, gc: ctx.store.collectedState() }
       : { t: MessageType.SNAPSHOT_CHUNK, records, cursor: chunk.cursor };
     ctx.sendTo(address, body, 'stream');
     ctx.counters.inc('snapshotChunksServed');
@@ -79,7 +80,7 @@ interface Stream {
   refused: boolean;
   /** The last chunk (cursor null) arrived; SNAPSHOT_END is next. */
   last: boolean;
-  /** For a node away past the tombstone TTL: registers the snapshot confirmed, and when it began. */
+  /** When verifying (see Bootstrap): registers the snapshot or another peer confirmed, and when the stream began. */
   seen: Set<string> | null;
   startTs: Timestamp;
 }
@@ -90,28 +91,41 @@ const registerKey = (objectId: unknown, field: unknown): string => `${String(obj
  * Bootstraps an empty or long-absent replica from a snapshot stream, resuming from the
  * cursor with another peer when the server goes away or stalls. Reads stay local meanwhile.
  *
+ * A replica that learns a peer forgot deletions it never saw (`markStale`, from the peer's
+ * collected floors) streams a snapshot in *verifying* mode: at the end, every record it holds
+ * that neither the snapshot nor any peer confirmed meanwhile is dropped when the server had
+ * seen it, or when it is no newer than the highest collection horizon heard (it may belong to
+ * a forgotten deletion: dropped visibly, as a 'records-dropped' event). Until then it sends
+ * peers no records and takes no covers from them (see AntiEntropy).
+ *
  * Invariants:
  * 1. Chunks are accepted only from the current server; the cursor only moves forward.
  * 2. Covers at the end claim no more than every server used held when its session opened
  *    (the minimum of their start digests), and nothing when a record was refused.
+ * 3. A verifying stream records every register confirmed since it began; records are only
+ *    dropped by `Store.reconcileStale`, which leaves every watermark as it was.
  */
 export class Bootstrap {
   readonly #ctx: SyncContext;
   #needed: boolean;
-  readonly #stale: boolean;
+  #verify: boolean;
+  #horizon: Collected = NOTHING_COLLECTED;
   #stream: Stream | null = null;
 
   /**
    * `needed`: the store is empty or stale. `stale`: it holds data older than the tombstone TTL,
-   * so at the end whatever the snapshot did not confirm (and nobody wrote since) is dropped —
-   * it may be an object deleted elsewhere whose tombstone has long expired.
+   * so the snapshot verifies it (see the class comment).
    */
   constructor(ctx: SyncContext, needed: boolean, stale = false) {
     this.#ctx = ctx;
     this.#needed = needed;
-    this.#stale = stale;
+    this.#verify = stale;
     ctx.onPeerGone((id) => {
       if (this.#stream?.server === id) this.#stream.lastAt = Number.NEGATIVE_INFINITY;
+    });
+    ctx.onMerged((records) => {
+      const seen = this.#stream?.seen;
+      if (seen !== null && seen !== undefined) for (const r of records) seen.add(registerKey(r.objectId, r.field));
     });
   }
 
@@ -130,10 +144,27 @@ export class Bootstrap {
     return this.#stream === null ? Number.POSITIVE_INFINITY : this.#stream.lastAt + this.#ctx.config.snapshotTimeoutMs;
   }
 
+  /**
+   * `server` forgot deletions we never saw (`collected` is its state): verify our records
+   * against its snapshot, starting now (a plain stream already running starts over verifying).
+   */
+  markStale(server: NodeId, collected: Collected, now: number): void {
+    this.#horizon = joinCollected(this.#horizon, collected);
+    this.#needed = true;
+    if (this.#verify && this.#stream !== null) return;
+    this.#verify = true;
+    this.#ctx.counters.inc('staleDetected');
+    if (this.#stream !== null) {
+      this.#stream = null;
+      this.#ctx.counters.inc('snapshotRestarts');
+    }
+    this.start(server, now);
+  }
+
   /** Starts streaming from `server` if a snapshot is needed and none is running. */
   start(server: NodeId, now: number): void {
     if (!this.#needed || this.#stream !== null) return;
-    this.#stream = { server, cursor: null, lastAt: now, cover: null, refused: false, last: false, seen: this.#stale ? new Set() : null, startTs: this.#ctx.store.hlc.peek() };
+    this.#stream = { server, cursor: null, lastAt: now, cover: null, refused: false, last: false, seen: this.#verify ? new Set() : null, startTs: this.#ctx.store.hlc.peek() };
     this.#ctx.counters.inc('bootstraps');
     this.#ctx.events.push({ type: 'bootstrap', phase: 'started', from: server });
     this.#ctx.send(server, { t: MessageType.SNAPSHOT_REQ, cursor: null }, 'stream');
@@ -165,6 +196,7 @@ export class Bootstrap {
     const ctx = this.#ctx;
     if (s === null || m.from !== s.server || s.last) return ctx.drop('stale-snapshot', address);
     if (m.start !== undefined) s.cover = s.cover === null ? m.start : minDigest(s.cover, m.start);
+    if (m.gc !== undefined) this.#horizon = joinCollected(this.#horizon, m.gc);
     const result = ctx.merge(m.records);
     if (Object.keys(result.rejected).length > 0) s.refused = true;
     if (s.seen !== null) for (const t of m.records) s.seen.add(registerKey((t as unknown[])[0], (t as unknown[])[1]));
@@ -188,15 +220,21 @@ export class Bootstrap {
 
   #finish(s: Stream, cover: Digest): NodeId {
     const ctx = this.#ctx;
-    if (!s.refused) ctx.merge([], coversFrom(cover));
     if (s.seen !== null && !s.refused) {
       const seen = s.seen;
-      const dropped = ctx.store.retain((r) => seen.has(registerKey(r.objectId, r.field)) || compareTs(r.ts, s.startTs) > 0);
-      ctx.counters.inc('staleRecordsDropped', dropped.journal.length);
-      if (dropped.changes.length > 0) ctx.events.push({ type: 'change', changes: dropped.changes, origin: 'remote' });
+      const horizon = this.#horizon.horizon;
+      const result = ctx.store.reconcileStale((r) => seen.has(registerKey(r.objectId, r.field)), cover, horizon, s.startTs);
+      ctx.counters.inc('supersededRecordsDropped', result.journal.length - result.stale.length);
+      if (result.stale.length > 0) {
+        ctx.counters.inc('staleRecordsDropped', result.stale.length);
+        ctx.events.push({ type: 'records-dropped', reason: 'stale', records: result.stale, horizon });
+      }
+      if (result.changes.length > 0) ctx.events.push({ type: 'change', changes: result.changes, origin: 'remote' });
     }
+    if (!s.refused) ctx.merge([], coversFrom(cover));
     this.#stream = null;
     this.#needed = false;
+    this.#verify = false;
     ctx.events.push({ type: 'bootstrap', phase: 'done', from: s.server });
     return s.server;
   }

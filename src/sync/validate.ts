@@ -1,4 +1,5 @@
 import type { NodeId } from '../core/ids.ts';
+import { parseCollected, type Collected } from '../store/collected.ts';
 import { MessageType, type Message, type RefusalReason } from './messages.ts';
 import {
   asObject,
@@ -41,6 +42,13 @@ const records = (o: Fields): readonly unknown[] => list(o.records, 'records', WI
 const members = (o: Fields): readonly unknown[] => list(o.members, 'members', WIRE_LIMITS.maxMembers);
 const nullableDigest = (x: unknown, name: string) => (x === null ? null : storeDigest(x, name));
 
+/** Adds the optional `gc` (Collected) of SYN, ACK, ACK2 and a first snapshot chunk. */
+function withGc<M extends object>(m: M, o: Fields): M | (M & { gc: Collected }) {
+  if (o.gc === undefined) return m;
+  if (typeof o.gc === 'object' && o.gc !== null && Object.keys((o.gc as { floors?: object }).floors ?? {}).length > WIRE_LIMITS.maxDigestEntries) bad('gc');
+  return { ...m, gc: parseCollected(o.gc) ?? bad('gc') };
+}
+
 function probe(t: typeof MessageType.PING | typeof MessageType.PING_REQ | typeof MessageType.PING_ACK): Check {
   return (o, h) => {
     const m = { ...h, t, probeSeq: int(o.probeSeq, 'probeSeq'), target: nodeId(o.target, 'target') };
@@ -67,7 +75,7 @@ function welcome(o: Fields, h: Head): Message {
 
 function snapshotChunk(o: Fields, h: Head): Message {
   const m = { ...h, t: MessageType.SNAPSHOT_CHUNK, records: records(o), cursor: cursor(o.cursor, 'cursor') } as const;
-  return o.start === undefined ? m : { ...m, start: storeDigest(o.start, 'start') };
+  return withGc(o.start === undefined ? m : { ...m, start: storeDigest(o.start, 'start') }, o);
 }
 
 function cmdResult(o: Fields, h: Head): Message {
@@ -87,8 +95,8 @@ const CHECKS: Readonly<Record<number, Check>> = {
     bootNonce: str(o.bootNonce, 'bootNonce', S, 1),
   }),
   [MessageType.WELCOME]: welcome,
-  [MessageType.SYN]: (o, h) => ({ ...h, t: MessageType.SYN, members: memberDigest(o.members, 'members'), store: nullableDigest(o.store, 'store') }),
-  [MessageType.ACK]: (o, h) => ({
+  [MessageType.SYN]: (o, h) => withGc({ ...h, t: MessageType.SYN, members: memberDigest(o.members, 'members'), store: nullableDigest(o.store, 'store') }, o),
+  [MessageType.ACK]: (o, h) => withGc({
     ...h,
     t: MessageType.ACK,
     records: records(o),
@@ -97,15 +105,15 @@ const CHECKS: Readonly<Record<number, Check>> = {
     members: members(o),
     memberDigest: memberDigest(o.memberDigest, 'memberDigest'),
     store: nullableDigest(o.store, 'store'),
-  }),
-  [MessageType.ACK2]: (o, h) => ({
+  }, o),
+  [MessageType.ACK2]: (o, h) => withGc({
     ...h,
     t: MessageType.ACK2,
     records: records(o),
     covers: covers(o.covers, 'covers'),
     complete: bool(o.complete, 'complete'),
     members: members(o),
-  }),
+  }, o),
   [MessageType.PUSH]: (o, h) => ({ ...h, t: MessageType.PUSH, records: records(o), hops: int(o.hops, 'hops', 0, WIRE_LIMITS.maxPushHops) }),
   [MessageType.PING]: probe(MessageType.PING),
   [MessageType.PING_REQ]: probe(MessageType.PING_REQ),

@@ -77,6 +77,17 @@ export function storageAdapterSuite(name: string, makeAdapter: MakeAdapter): voi
       await s.close();
     });
 
+    it('sets a watermark exactly with setWatermarks (the one way down), before raising any', async () => {
+      const s = await open();
+      await s.apply({ watermarks: { [A]: 9, [B]: 4 } });
+      await s.apply({ setWatermarks: { [A]: 3 }, watermarks: { [B]: 2 } });
+      expect((await s.load()).digest).toEqual({ [A]: 3, [B]: 4 });
+      await s.apply({ setWatermarks: { [B]: 1 }, watermarks: { [B]: 5 } });
+      expect((await s.load()).digest).toEqual({ [A]: 3, [B]: 5 });
+      await expect(s.apply({ setWatermarks: { [A]: -1 } })).rejects.toThrow(/setWatermarks/);
+      await s.close();
+    });
+
     it('sets, replaces and deletes meta values', async () => {
       const s = await open();
       await s.apply({ meta: { lastActiveMs: 1_700_000_000_000, settings: { a: [1, { b: null }] } } });

@@ -180,6 +180,22 @@ describe('GroupCommitter', () => {
   });
 });
 
+describe('mergeBatches with watermarks set exactly', () => {
+  it('a set watermark restarts the max-merge of its origin, as applying in order would', async () => {
+    const batches: StorageBatch[] = [{ watermarks: { [A]: 9, [B]: 4 } }, { setWatermarks: { [A]: 3 }, watermarks: { [B]: 2 } }, { watermarks: { [A]: 5 } }, { setWatermarks: { [B]: 1 } }];
+    const merged = mergeBatches(batches);
+    expect(merged.setWatermarks).toEqual({ [A]: 3, [B]: 1 });
+    expect(merged.watermarks).toEqual({ [A]: 5 });
+    const one = new MemoryStorage();
+    const other = new MemoryStorage();
+    await one.apply({ watermarks: { [A]: 20, [B]: 20 } });
+    await other.apply({ watermarks: { [A]: 20, [B]: 20 } });
+    for (const b of batches) await one.apply(b);
+    await other.apply(merged);
+    expect(await other.load()).toEqual(await one.load());
+  });
+});
+
 describe('GroupCommitter over SQLite', () => {
   const root = mkdtempSync(join(tmpdir(), 'chorus-gc-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
