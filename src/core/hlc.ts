@@ -1,3 +1,4 @@
+import { AnchoredClock, type AnchoredClockStats } from './anchored-clock.ts';
 import type { Clock } from './clock.ts';
 import { ChorusError, ErrorCode } from './errors.ts';
 
@@ -33,24 +34,48 @@ export function isTimestamp(t: unknown): t is Timestamp {
   return Number.isSafeInteger(ms) && Number.isSafeInteger(lc) && (ms as number) >= 0 && (lc as number) >= 0 && (lc as number) <= MAX_LOGICAL;
 }
 
+/** Settings of a HybridClock; see AnchoredClock for the step options. */
+export interface HybridClockOptions {
+  /**
+   * A clock that never steps (in the node: `performance.now()`), from which physical time is
+   * measured between agreements with the wall clock. Without it, physical time is the wall clock.
+   */
+  readonly monotonic?: Clock | undefined;
+  /** How far ahead of our physical time a remote stamp may be (default DEFAULT_MAX_DRIFT_MS). */
+  readonly maxDriftMs?: number | undefined;
+  /** Largest wall-clock change followed at once (default DEFAULT_MAX_STEP_MS). */
+  readonly maxStepMs?: number | undefined;
+  /** How long a larger wall-clock step must persist before it is followed (default DEFAULT_STEP_ACCEPT_AFTER_MS). */
+  readonly stepAcceptAfterMs?: number | undefined;
+}
+
 /**
  * A hybrid logical clock (Kulkarni et al., 2014). Readings are strictly increasing even when
  * the wall clock steps backwards, stay close to physical time, and advance past every remote
  * stamp received, so causally later writes always carry higher stamps.
  *
- * Invariant: `last` is a valid timestamp (isTimestamp): a refused stamp changes nothing, and a
- * counter that would pass MAX_LOGICAL moves to the next millisecond instead.
+ * Invariants:
+ * 1. `last` is a valid timestamp (isTimestamp): a refused stamp changes nothing, and a counter
+ *    that would pass MAX_LOGICAL moves to the next millisecond instead.
+ * 2. Physical time, for our stamps and for the drift check alike, is the AnchoredClock's: it
+ *    follows the wall clock's drift but not its steps, so a wall clock that jumps ahead for a
+ *    while does not leave us stamping in the future, nor one that falls behind refuse peers.
+ * 3. A step ignored so far is accepted at once when a remote stamp that our physical time would
+ *    refuse agrees with the wall clock within maxDriftMs: the wall was right (e.g. the machine
+ *    slept and the monotonic clock stood still).
  */
 export class HybridClock {
+  readonly maxDriftMs: number;
   private last: Timestamp = { ms: 0, lc: 0 };
+  readonly #physical: AnchoredClock;
 
-  constructor(
-    private readonly clock: Clock,
-    readonly maxDriftMs: number = DEFAULT_MAX_DRIFT_MS,
-  ) {
+  constructor(wall: Clock, options: HybridClockOptions = {}) {
+    const maxDriftMs = options.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
     if (!Number.isFinite(maxDriftMs) || maxDriftMs < 0) {
       throw new ChorusError(ErrorCode.InvalidConfig, `maxDriftMs must be a non-negative number, got ${maxDriftMs}`);
     }
+    this.maxDriftMs = maxDriftMs;
+    this.#physical = new AnchoredClock(wall, options.monotonic ?? wall, { maxStepMs: options.maxStepMs, stepAcceptAfterMs: options.stepAcceptAfterMs });
   }
 
   /** The latest reading handed out or observed. */
@@ -60,24 +85,24 @@ export class HybridClock {
 
   /** A new stamp for a local event or a message about to be sent. */
   now(): Timestamp {
-    const pt = Math.floor(this.clock.now());
+    const pt = Math.floor(this.#physical.now());
     this.last = pt > this.last.ms ? { ms: pt, lc: 0 } : bump(this.last.ms, this.last.lc + 1);
     return this.last;
   }
 
-  /** Whether a remote stamp lies too far ahead of our wall clock to be trusted. */
+  /** Whether a remote stamp lies too far ahead of our physical time to be trusted. */
   tooFarAhead(remote: Timestamp): boolean {
-    return remote.ms > Math.floor(this.clock.now()) + this.maxDriftMs;
+    return remote.ms > this.#physicalFor(remote) + this.maxDriftMs;
   }
 
   /**
    * Observes a remote stamp and returns the merged reading. Changing nothing, throws
    * CHORUS_MALFORMED_RECORD when it is not a valid timestamp (e.g. lc above MAX_LOGICAL), and
-   * CHORUS_CLOCK_DRIFT when it is more than `maxDriftMs` ahead of our wall clock.
+   * CHORUS_CLOCK_DRIFT when it is more than `maxDriftMs` ahead of our physical time.
    */
   receive(remote: Timestamp): Timestamp {
     if (!isTimestamp(remote)) throw invalid(remote);
-    const pt = Math.floor(this.clock.now());
+    const pt = this.#physicalFor(remote);
     if (remote.ms > pt + this.maxDriftMs) {
       throw new ChorusError(ErrorCode.ClockDrift, `remote stamp ${remote.ms} is ${remote.ms - pt} ms ahead of the local clock (limit ${this.maxDriftMs} ms)`);
     }
@@ -96,6 +121,18 @@ export class HybridClock {
   observeOwn(stamp: Timestamp): void {
     if (!isTimestamp(stamp)) throw invalid(stamp);
     if (compareTs(stamp, this.last) > 0) this.last = stamp;
+  }
+
+  /** What the physical clock did with the wall clock: re-anchors, steps ignored and accepted. */
+  stats(): AnchoredClockStats {
+    return this.#physical.stats();
+  }
+
+  /** Physical time (whole ms) to check `remote` against, after accepting a step it corroborates. */
+  #physicalFor(remote: Timestamp): number {
+    const pt = Math.floor(this.#physical.now());
+    const corroborated = remote.ms > pt + this.maxDriftMs && this.#physical.stepPending() && Math.abs(remote.ms - this.#physical.lastWall()) <= this.maxDriftMs;
+    return corroborated ? Math.floor(this.#physical.acceptStep()) : pt;
   }
 }
 

@@ -22,7 +22,7 @@ const cases: { name: string; start: number; maxDriftMs?: number; steps: Step[] }
 describe('HybridClock', () => {
   it.each(cases)('$name', ({ start, maxDriftMs, steps }) => {
     const wall = new ManualClock(start);
-    const hlc = new HybridClock(wall, maxDriftMs);
+    const hlc = new HybridClock(wall, { maxDriftMs });
     for (const step of steps) {
       if (step[0] === 'wall') wall.set(step[1]);
       else if (step[0] === 'now') expect(hlc.now()).toEqual(step[1]);
@@ -53,7 +53,7 @@ describe('HybridClock', () => {
   });
 
   it('rejects a negative drift bound', () => {
-    expect(() => new HybridClock(new ManualClock(0), -1)).toThrow(/maxDriftMs/);
+    expect(() => new HybridClock(new ManualClock(0), { maxDriftMs: -1 })).toThrow(/maxDriftMs/);
   });
 });
 
