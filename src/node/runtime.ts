@@ -29,7 +29,7 @@ import { addressWatchMs, chooseBindHost, listen, randomNonce } from './startup.t
 import { CompatPeers, hostPort, memberView } from './compat-peers.ts';
 import { advertisedAddress, isLoopback, isWildcard } from './addresses.ts';
 import type { NodeConfig } from './config.ts';
-import { CryptoRandom, systemClock } from './system.ts';
+import { CryptoRandom, monotonicClock, systemClock } from './system.ts';
 
 const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
@@ -115,7 +115,7 @@ export class ChorusNode implements NodeApi {
     const nodeId = dataDir.nodeId as NodeId;
     const storage = new SqliteStorage(dataDir.path('chorus.db'), { synchronous: config.durability });
     const state = await storage.load();
-    const store = new Store({ nodeId, clock: systemClock });
+    const store = new Store({ nodeId, clock: systemClock, monotonic: monotonicClock });
     store.load(state.records, state.digest);
     store.restoreCollected(await storage.getMeta('gc'));
     const lastActive = await storage.getMeta('lastActiveMs');

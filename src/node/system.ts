@@ -5,6 +5,9 @@ import type { Random } from '../core/random.ts';
 /** The machine's wall clock. */
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The machine's monotonic clock (ms from an arbitrary origin): never steps with the wall clock. */
+export const monotonicClock: Clock = { now: () => performance.now() };
+
 /** Cryptographically strong randomness from the operating system, drawn in blocks. */
 export class CryptoRandom implements Random {
   private buf = randomBytes(1024);

@@ -60,7 +60,7 @@ export class Store {
     if (!isNodeId(init.nodeId)) throw new ChorusError(ErrorCode.InvalidNodeId, `store node id ${JSON.stringify(init.nodeId)} is not a node id`);
     this.nodeId = init.nodeId;
     this.options = resolveStoreOptions(init.options);
-    this.hlc = new HybridClock(init.clock, this.options.maxDriftMs);
+    this.hlc = new HybridClock(init.clock, { monotonic: init.monotonic, maxDriftMs: this.options.maxDriftMs });
     this.limits = { maxDepth: this.options.maxDepth, maxBytes: this.options.maxFieldBytes };
   }
 

@@ -70,5 +70,7 @@ export interface StoreStats {
 export interface StoreInit {
   readonly nodeId: NodeId;
   readonly clock: Clock;
+  /** A clock that never steps, so the HLC rides out wall-clock steps (see HybridClock); default: none. */
+  readonly monotonic?: Clock;
   readonly options?: Partial<StoreOptions>;
 }

@@ -120,6 +120,7 @@ export class Engine {
 
   /** Says HELLO to the seeds. */
   start(now: number): Outbound[] {
+    if (this.#left) return [];
     return this.#run(now, () => {
       this.#antiEntropy.schedule(now);
       this.#handshake.start(now);
@@ -173,17 +174,18 @@ export class Engine {
     });
   }
 
-  /** A local write; throws the store's ChorusError on bad input; queues the records for eager push. */
+  /** A local write; throws the store's ChorusError on bad input; queues the records for eager push (not after leave). */
   write(op: WriteOp, now: number): WriteResult {
     this.#lastNow = Math.max(this.#lastNow, now);
     const result = applyWrite(this.store, op);
     if (result.changes.length > 0) this.#ctx.events.push({ type: 'change', changes: result.changes, origin: 'local' });
-    this.#pusher.queue(result.records);
+    if (!this.#left) this.#pusher.queue(result.records);
     return result;
   }
 
   /** The coalesced eager push of writes queued since the last flush. */
   flush(now: number): Outbound[] {
+    if (this.#left) return [];
     return this.#run(now, () => this.#pusher.flush());
   }
 
@@ -201,6 +203,7 @@ export class Engine {
 
   /** Our address changed: incarnation + 1, announced at once by HELLO to peers. */
   setAddress(address: string, port: number, now: number): Outbound[] {
+    if (this.#left) return [];
     return this.#run(now, () => {
       const ctx = this.#ctx;
       ctx.applyMembership(this.membership.setAddresses([address], port, now));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { ErrorCode, isChorusError } from '../../src/core/errors.ts';
-import { compareTs, HybridClock, type Timestamp } from '../../src/core/hlc.ts';
+import { compareTs, HybridClock, isTimestamp, MAX_LOGICAL, type Timestamp } from '../../src/core/hlc.ts';
 
 type Step = ['wall', number] | ['now', Timestamp] | ['recv', Timestamp, Timestamp | 'drift'];
 
@@ -22,7 +22,7 @@ const cases: { name: string; start: number; maxDriftMs?: number; steps: Step[] }
 describe('HybridClock', () => {
   it.each(cases)('$name', ({ start, maxDriftMs, steps }) => {
     const wall = new ManualClock(start);
-    const hlc = new HybridClock(wall, maxDriftMs);
+    const hlc = new HybridClock(wall, { maxDriftMs });
     for (const step of steps) {
       if (step[0] === 'wall') wall.set(step[1]);
       else if (step[0] === 'now') expect(hlc.now()).toEqual(step[1]);
@@ -39,7 +39,7 @@ describe('HybridClock', () => {
   });
 
   it('stays strictly increasing over a random walk of the wall clock', () => {
-    const wall = new ManualClock(10_000);
+    const wall = new ManualClock(1_700_000_000_000); // far from 0: receive refuses negative stamps
     const hlc = new HybridClock(wall);
     let prev = hlc.now();
     let x = 12345;
@@ -53,6 +53,53 @@ describe('HybridClock', () => {
   });
 
   it('rejects a negative drift bound', () => {
-    expect(() => new HybridClock(new ManualClock(0), -1)).toThrow(/maxDriftMs/);
+    expect(() => new HybridClock(new ManualClock(0), { maxDriftMs: -1 })).toThrow(/maxDriftMs/);
+  });
+});
+
+describe('HybridClock: the logical counter is bounded', () => {
+  const code = (fn: () => unknown): string | undefined => {
+    try {
+      fn();
+    } catch (e) {
+      if (isChorusError(e)) return e.code;
+      throw e;
+    }
+    return undefined;
+  };
+
+  it('a remote stamp with lc above MAX_LOGICAL is refused and changes nothing', () => {
+    const hlc = new HybridClock(new ManualClock(1000));
+    const before = hlc.now();
+    expect(code(() => hlc.receive({ ms: 1000, lc: Number.MAX_SAFE_INTEGER }))).toBe(ErrorCode.MalformedRecord);
+    expect(code(() => hlc.receive({ ms: 1000, lc: MAX_LOGICAL + 1 }))).toBe(ErrorCode.MalformedRecord);
+    expect(code(() => hlc.observeOwn({ ms: 1000, lc: MAX_LOGICAL + 1 }))).toBe(ErrorCode.MalformedRecord);
+    expect(hlc.peek()).toEqual(before);
+    expect(hlc.now()).toEqual({ ms: 1000, lc: 1 });
+  });
+
+  it('isTimestamp accepts lc up to MAX_LOGICAL only', () => {
+    expect(isTimestamp({ ms: 1, lc: MAX_LOGICAL })).toBe(true);
+    expect(isTimestamp({ ms: 1, lc: MAX_LOGICAL + 1 })).toBe(false);
+    expect(isTimestamp({ ms: 1, lc: Number.MAX_SAFE_INTEGER })).toBe(false);
+  });
+
+  it('100,000 stamps in one millisecond stay valid and strictly increasing', () => {
+    const hlc = new HybridClock(new ManualClock(1000));
+    let prev = hlc.now();
+    for (let i = 0; i < 100_000; i++) {
+      const next = hlc.now();
+      expect(isTimestamp(next) && compareTs(next, prev) > 0).toBe(true);
+      prev = next;
+    }
+    expect(prev).toEqual({ ms: 1001, lc: 100_000 - MAX_LOGICAL - 1 });
+  });
+
+  it('receiving a stamp at MAX_LOGICAL moves on to the next millisecond', () => {
+    const hlc = new HybridClock(new ManualClock(1000));
+    hlc.now();
+    expect(hlc.receive({ ms: 1000, lc: MAX_LOGICAL })).toEqual({ ms: 1001, lc: 0 });
+    expect(hlc.receive({ ms: 1001, lc: MAX_LOGICAL })).toEqual({ ms: 1002, lc: 0 });
+    expect(hlc.now()).toEqual({ ms: 1002, lc: 1 });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecords, encodeRecords } from '../../src/store/index.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { decodeRecords, encodeRecords, Store } from '../../src/store/index.ts';
 import { canonicalHash, makeReplicas, NODE_IDS, repairAll } from './helpers.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -238,5 +239,33 @@ describe('moved watermarks', () => {
     b!.store.merge(late);
     expect(b!.store.takeMovedWatermarks()).toEqual({ [NODE_IDS[0]!]: 3 });
     expect(b!.store.digest()).toEqual({ [NODE_IDS[0]!]: 3 });
+  });
+});
+
+describe('a wall clock that jumps ahead for a few seconds', () => {
+  it('with a monotonic clock, writes made meanwhile are accepted by peers and lose to later writes', () => {
+    const [b] = makeReplicas(1);
+    const T0 = b!.clock.now();
+    const wall = new ManualClock(T0);
+    const mono = new ManualClock(0);
+    const a = new Store({ nodeId: NODE_IDS[4]!, clock: wall, monotonic: mono });
+    const tick = (ms: number): void => {
+      wall.advance(ms);
+      mono.advance(ms);
+      b!.clock.advance(ms);
+    };
+    a.patch('lamp', { level: 1 });
+    tick(1_000);
+    wall.advance(300_000); // the wall clock jumps 5 minutes ahead...
+    const during = a.patch('lamp', { level: 2 }).records;
+    tick(4_000);
+    wall.advance(-300_000); // ...and is set right 4 s later
+    expect(b!.store.merge(during).rejected).toEqual({});
+    tick(1_000);
+    const later = b!.store.patch('lamp', { level: 3 }).records;
+    a.merge(later);
+    expect(a.get('lamp')).toEqual({ level: 3 });
+    expect(b!.store.get('lamp')).toEqual({ level: 3 });
+    expect(a.hlc.stats()).toMatchObject({ stepsIgnored: 1, stepsAccepted: 0 });
   });
 });

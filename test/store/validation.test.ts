@@ -177,6 +177,21 @@ describe('merging malformed remote records', () => {
     expect(dst!.store.get('door')).toEqual({ open: false });
   });
 
+  it('a stamp with a logical counter past MAX_LOGICAL is refused, counted, and leaves our stamps valid', () => {
+    const [src, dst] = makeReplicas(2);
+    const good = src!.store.patch('lamp', { on: true }).records[0]!;
+    const hostile = { ...good, seq: 2, field: 'level', value: 1, ts: { ms: good.ts.ms, lc: Number.MAX_SAFE_INTEGER } };
+    const res = dst!.store.merge([good, hostile]);
+    expect(res.records).toEqual([good]);
+    expect(res.rejected).toEqual({ [ErrorCode.MalformedRecord]: 1 });
+    expect(dst!.store.rejections()).toEqual({ [ErrorCode.MalformedRecord]: 1 });
+    // Our own next stamps stay safe: a peer (and we ourselves, on reload) accept them.
+    const mine = dst!.store.patch('lamp', { level: 2 }).records;
+    expect(src!.store.merge(mine).rejected).toEqual({});
+    const reloaded = new Store({ nodeId: NODE_IDS[1]!, clock: new ManualClock(good.ts.ms) });
+    expect(reloaded.load([...dst!.store.records()], dst!.store.digest()).rejected).toEqual({});
+  });
+
   it('a refused record keeps the digest from skipping past it', () => {
     const [src, dst] = makeReplicas(2);
     src!.store.patch('a', { v: 1 });

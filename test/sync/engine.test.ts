@@ -84,6 +84,21 @@ describe('Engine: handshake and membership', () => {
     expect(leaver.engine.nextWakeAt()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('after leave the engine sends nothing: not writes queued before it, nor after, nor an address change', () => {
+    const mesh = TestMesh.started(3);
+    const leaver = at(mesh, 2);
+    write(mesh, leaver, 'lamp', { on: true }); // queued, not yet flushed
+    mesh.send(leaver, leaver.engine.leave(mesh.now));
+    expect(leaver.engine.flush(mesh.now)).toEqual([]);
+    write(mesh, leaver, 'lamp', { on: false });
+    expect(leaver.engine.store.get('lamp')).toEqual({ on: false }); // the local copy still takes it
+    expect(leaver.engine.flush(mesh.now)).toEqual([]);
+    expect(leaver.engine.confirmStored(mesh.now)).toEqual([]);
+    expect(leaver.engine.setAddress('10.0.0.99', 7000, mesh.now)).toEqual([]);
+    expect(leaver.engine.start(mesh.now)).toEqual([]);
+    expect(leaver.engine.nextWakeAt()).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it('a crashed (silent) node becomes dead on the others', () => {
     const mesh = TestMesh.started(5);
     const victim = at(mesh, 2);
