@@ -123,6 +123,11 @@ export class HybridClock {
     if (compareTs(stamp, this.last) > 0) this.last = stamp;
   }
 
+  /** Physical time in whole ms, as our stamps use it (the wall clock without its ignored steps). */
+  physicalNow(): number {
+    return Math.floor(this.#physical.now());
+  }
+
   /** What the physical clock did with the wall clock: re-anchors, steps ignored and accepted. */
   stats(): AnchoredClockStats {
     return this.#physical.stats();

@@ -1,4 +1,3 @@
-import type { Clock } from '../core/clock.ts';
 import type { Digest } from '../store/types.ts';
 import type { SyncContext } from './context.ts';
 import type { PeerReplication } from './replication.ts';
@@ -18,20 +17,18 @@ export function lowestDigest(digests: readonly Readonly<Record<string, number>>[
 
 /**
  * Collects tombstones in the running node: every `gcIntervalMs`, those older than the store's
- * TTL (by the wall clock) that every member we hold alive or suspect has reported holding
+ * TTL (by the HLC's physical time, which ignores wall-clock steps) that every member we hold alive or suspect has reported holding
  * (the lowest of their last digests, and ours). A member whose digest we have not seen yet
  * holds collection back until it syncs. What was collected is exchanged with peers, so a
  * member that was away verifies itself before it spreads what the mesh deleted (Bootstrap).
  */
 export class Collector {
   readonly #ctx: SyncContext;
-  readonly #wall: Clock;
   readonly #replication: () => readonly PeerReplication[];
   #nextAt: number;
 
-  constructor(ctx: SyncContext, wall: Clock, replication: () => readonly PeerReplication[], now: number) {
+  constructor(ctx: SyncContext, replication: () => readonly PeerReplication[], now: number) {
     this.#ctx = ctx;
-    this.#wall = wall;
     this.#replication = replication;
     this.#nextAt = ctx.config.gcIntervalMs > 0 ? now + ctx.config.gcIntervalMs : Number.POSITIVE_INFINITY;
   }
@@ -47,7 +44,7 @@ export class Collector {
     this.#nextAt = now + this.#ctx.config.gcIntervalMs;
     const covered = this.coveredBy();
     if (covered === undefined) return 0;
-    const dropped = this.#ctx.store.collectGarbage(this.#wall.now(), covered).length;
+    const dropped = this.#ctx.store.collectGarbage(this.#ctx.store.hlc.physicalNow(), covered).length;
     this.#ctx.counters.inc('tombstonesCollected', dropped);
     return dropped;
   }
