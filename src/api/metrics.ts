@@ -126,7 +126,14 @@ export function registerMetrics(app: FastifyInstance, source: () => MetricsSourc
   gauge('chorus_event_stream_clients', 'WebSocket clients connected to /api/v1/events.', [], (s) => [[{}, s.eventClients()]]);
   gauge('chorus_store_objects', 'Objects held (not deleted).', [], (s) => [[{}, s.store().objects]]);
   gauge('chorus_store_live_fields', 'Fields held with a value (not deleted).', [], (s) => [[{}, s.store().liveFields]]);
-  gauge('chorus_store_tombstones', 'Deletion markers held until every peer has seen them.', [], (s) => [[{}, s.store().tombstones]]);
+  gauge('chorus_store_tombstones', 'Deletion markers held: each is collected once older than the tombstone TTL (7 days) and held by every live member.', [], (s) => [[{}, s.store().tombstones]]);
+  counter('chorus_tombstones_collected_total', 'Deletion markers collected (forgotten) by this node.', [], (s) => [[{}, s.engineCounters()['tombstonesCollected'] ?? 0]]);
+  counter('chorus_stale_detections_total', 'Times a peer had collected deletions this node never saw, so this node verified its records against that peer by snapshot.', [], (s) => [[{}, s.engineCounters()['staleDetected'] ?? 0]]);
+  counter('chorus_records_dropped_total', 'Records dropped rather than applied or kept, by reason: stale (older than a deletion the mesh already collected; the write is lost, visibly), superseded (lost at the peer it was verified against), seq-conflict (another record holds its origin and seq).', ['reason'], (s) => {
+    const c = s.engineCounters();
+    return [[{ reason: 'stale' }, c['staleRecordsDropped'] ?? 0], [{ reason: 'superseded' }, c['supersededRecordsDropped'] ?? 0], [{ reason: 'seq-conflict' }, c['seqConflicts'] ?? 0]];
+  });
+  counter('chorus_own_writes_renumbered_total', 'Own writes moved to new sequence numbers because peers held writes of this node beyond its storage (a restored backup or rollback).', [], (s) => [[{}, s.engineCounters()['ownWritesRenumbered'] ?? 0]]);
   gauge('chorus_store_encoded_bytes', 'Encoded size of every record held.', [], (s) => [[{}, s.store().encodedBytes]]);
   counter('chorus_storage_commits_total', 'Storage transactions committed (group commits: one may hold many writes).', [], (s) => [[{}, s.commits().commits]]);
   counter('chorus_storage_commit_failures_total', 'Storage transactions that failed.', [], (s) => [[{}, s.commits().failedCommits]]);

@@ -1,3 +1,4 @@
+import type { IntegrityView } from '../node/integrity.ts';
 import type { Json } from '../core/json.ts';
 import type { MemberRecord } from '../membership/member.ts';
 import type { WriteResult } from '../store/store.ts';
@@ -22,6 +23,8 @@ export interface NodeInfo {
   /** Mesh traffic summed over the links this node holds now (frame bytes, after sealing). */
   readonly transport: { bytesIn: number; bytesOut: number; framesIn: number; framesOut: number };
   readonly peers: readonly { nodeId: string; name: string; status: string; address: string; link: string }[];
+  /** Tombstone collection, and every record dropped rather than applied (see decision 0005). */
+  readonly integrity: IntegrityView;
 }
 
 /** Outcome of waiting for a write concern. */

@@ -119,6 +119,25 @@ export const NodeInfoSchema: Schema = {
         properties: { nodeId: { type: 'string' }, name: { type: 'string' }, status: { type: 'string' }, address: { type: 'string' }, link: { type: 'string', description: 'Mesh link state, or none.' } },
       },
     },
+    integrity: {
+      type: 'object',
+      description: 'Tombstone collection, and every record dropped rather than applied: stale (older than a deletion the mesh already forgot) or a reused (origin, seq).',
+      properties: {
+        tombstonesCollected: { type: 'integer' },
+        staleDetected: { type: 'integer', description: 'Times a peer had forgotten deletions this node never saw, so it verified itself by snapshot.' },
+        staleRecordsDropped: { type: 'integer' },
+        supersededRecordsDropped: { type: 'integer' },
+        seqConflicts: { type: 'integer' },
+        ownWritesRenumbered: { type: 'integer', description: 'Writes moved to new sequence numbers after a restore from an older copy.' },
+        recentDrops: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { reason: { type: 'string' }, objectId: { type: 'string' }, field: { type: 'string' }, origin: { type: 'string' }, seq: { type: 'integer' }, tsMs: { type: 'integer' }, at: { type: 'integer' } },
+          },
+        },
+      },
+    },
   },
 };
 

@@ -24,6 +24,7 @@ import { FrameCodec } from '../transport/frame.ts';
 import { Keyring } from '../transport/keyring.ts';
 import { MeshTransport } from '../transport/mesh-transport.ts';
 import { AddressWatch } from './address-watch.ts';
+import { Integrity } from './integrity.ts';
 import { LateApi } from './late-api.ts';
 import { addressWatchMs, chooseBindHost, listen, randomNonce } from './startup.ts';
 import { CompatPeers, hostPort, memberView } from './compat-peers.ts';
@@ -70,6 +71,8 @@ export class ChorusNode implements NodeApi {
   private readonly writes: Partial<Record<WriteOp['kind'], number>> = {};
   /** Consumer-scheduler peers (seed 004), restored from storage meta 'compatPeers'. */
   private compat = new CompatPeers();
+  /** Records dropped visibly, for /api/v1/node and the log. */
+  private readonly integrity: Integrity;
 
   private constructor(
     readonly config: NodeConfig,
@@ -90,6 +93,7 @@ export class ChorusNode implements NodeApi {
     private readonly watch: AddressWatch | undefined,
   ) {
     this.addresses = [advertised];
+    this.integrity = new Integrity(log);
   }
 
   /** Opens the data directory, restores state, listens, and joins the mesh. */
@@ -247,6 +251,8 @@ export class ChorusNode implements NodeApi {
       this.committer.submit(batch).catch((e: Error) => this.log.error(`storing member ${ev.nodeId} failed: ${e.message}`));
     } else if (ev.type === 'duplicate-identity') {
       this.log.error({ nodeId: ev.nodeId, address: ev.address }, 'another process uses this node id (a copied data directory?): refused');
+    } else if (ev.type === 'records-dropped') {
+      this.integrity.observe(ev, Date.now());
     } else if (ev.type === 'bootstrap') {
       this.log.info({ from: ev.from }, `snapshot bootstrap ${ev.phase}`);
     }
@@ -386,6 +392,7 @@ export class ChorusNode implements NodeApi {
         const address = `${m.addresses[0] ?? ''}:${m.port}`;
         return { nodeId: m.nodeId, name: m.name, status: m.status, address, link: links.get(address) ?? 'none' };
       }),
+      integrity: this.integrity.view(this.engine.counters()),
     };
   }
 

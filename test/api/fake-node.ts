@@ -76,6 +76,7 @@ export class FakeNode implements NodeApi {
       name: 'a',
       mesh: 'home',
       generation: 3,
+      integrity: { tombstonesCollected: 0, staleDetected: 0, staleRecordsDropped: 0, supersededRecordsDropped: 0, seqConflicts: 0, ownWritesRenumbered: 0, recentDrops: [] },
       addresses: ['10.0.0.1'],
       port: 7000,
       url: 'http://10.0.0.1:7000',

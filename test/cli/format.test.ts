@@ -80,6 +80,7 @@ describe('views', () => {
     name: 'hall',
     mesh: 'home',
     generation: 3,
+    integrity: { tombstonesCollected: 0, staleDetected: 0, staleRecordsDropped: 0, supersededRecordsDropped: 0, seqConflicts: 0, ownWritesRenumbered: 0, recentDrops: [] },
     addresses: ['10.0.0.2'],
     port: 7946,
     url: 'http://10.0.0.2:7946',
