@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerClient } from './client/index.ts';
+import { registerGeneration } from './generation.ts';
 import { registerKey } from './key.ts';
 import { registerSim } from './sim.ts';
 import { registerStart } from './start.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSim(program);
   registerKey(program);
   registerToken(program);
+  registerGeneration(program);
   registerClient(program);
   return program;
 }
