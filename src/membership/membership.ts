@@ -16,6 +16,7 @@ import {
   withStatus,
   type MemberVersion,
 } from './freshness.ts';
+import { idListsOf, membershipProblems } from './invariants.ts';
 import type { MemberRecord } from './member.ts';
 import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 import { Prober, type ProbeCandidates } from './probe.ts';
@@ -62,9 +63,10 @@ type Evidence =
  *     capabilities, tags) change only with a strictly fresher version, taken whole.
  *  3. A claim at the version we hold may only raise the status rank (alive → suspect →
  *     dead → left) and changes nothing else (but `suspectedBy`, see 5).
- *  4. Our own record changes only by our own writes (leave, setAddresses) and refutations:
- *     news about us at our generation that is fresher than our record is refuted with
- *     incarnation = its incarnation + 1; a higher generation is counted (`supersededSelf`).
+ *  4. Our own record changes only by our own writes (leave, setAddresses) and refutations,
+ *     and is never suspect or dead: news about us at our generation that is fresher than
+ *     our record is refuted with incarnation = its incarnation + 1; a higher generation is
+ *     counted (`supersededSelf`).
  *  5. A member has a running Suspicion iff its status is suspect. Each independent
  *     suspecter (a claim's `suspectedBy`, or ourselves when our own probe fails), other
  *     than the suspect, confirms it at most once; a new confirmation is stamped on the
@@ -77,6 +79,9 @@ type Evidence =
  *     `status` output, and every accepted change is queued for piggybacking.
  *  8. Our own node id is never a peer entry; a hello with our id and another boot nonce is
  *     reported as `duplicate-identity` and goes no further.
+ *
+ * `checkInvariants()` checks 4 to 8 and the derived sets (watched ids: exactly the entries
+ * that are not alive; the cached id lists) mechanically.
  */
 export class Membership {
   readonly #config: MembershipConfig;
@@ -251,6 +256,21 @@ export class Membership {
     return this.#idsWith('live').slice();
   }
 
+  /**
+   * Every violated invariant (see the class comment, and own record never suspect or dead),
+   * described for a human; empty when all hold. Tests and the simulator call it after every step.
+   */
+  checkInvariants(): string[] {
+    return membershipProblems({
+      selfId: this.#selfId,
+      self: this.#self,
+      entries: this.#entries,
+      watched: this.#watched,
+      tombstones: this.#tombstones,
+      idLists: this.#idLists,
+    });
+  }
+
   /** A snapshot of the counters (see MembershipCounters; assignable to Readonly<Record<string, number>>). */
   counters(): Readonly<MembershipCounters> {
     return Object.freeze({ ...this.#counters });
@@ -265,16 +285,7 @@ export class Membership {
   #idLists: { live: NodeId[]; alive: NodeId[] } | undefined;
 
   #idsWith(which: 'live' | 'alive'): readonly NodeId[] {
-    if (this.#idLists === undefined) {
-      const live: NodeId[] = [];
-      const alive: NodeId[] = [];
-      for (const [id, e] of this.#entries) {
-        const s = e.record.status;
-        if (s === 'alive') alive.push(id);
-        if (s === 'alive' || s === 'suspect') live.push(id);
-      }
-      this.#idLists = { live: live.sort(), alive: alive.sort() };
-    }
+    this.#idLists ??= idListsOf(this.#entries);
     return this.#idLists[which];
   }
 

@@ -177,8 +177,10 @@ export class Cluster {
     return out;
   }
 
-  /** Sends a node's outputs on and keeps them in the log. */
+  /** Sends a node's outputs on and keeps them in the log; every call's result passes the invariant check first. */
   #record(observer: NodeId, outputs: readonly MembershipOutput[]): void {
+    const problems = this.node(observer).checkInvariants();
+    if (problems.length > 0) throw new Error(`invariants of ${observer} violated at ${this.now}: ${problems.join('; ')}`);
     for (const output of outputs) {
       this.log.push({ at: this.now, observer, output });
       if (output.type === 'send') this.#send(observer, output.to, output.message);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newNodeId, type NodeId } from '../../src/core/ids.ts';
 import { SeededRandom } from '../../src/core/random.ts';
 import {
@@ -18,6 +18,12 @@ import {
 
 const LOCAL = resolveMembershipConfig('local');
 
+/** Every Membership a test made: its invariants must hold when the test ends. */
+const made: Membership[] = [];
+afterEach(() => {
+  for (const m of made.splice(0)) expect(m.checkInvariants()).toEqual([]);
+});
+
 function setup(seed = 1, config: MembershipConfig = LOCAL) {
   const random = new SeededRandom(seed);
   const id = newNodeId(random);
@@ -28,6 +34,7 @@ function setup(seed = 1, config: MembershipConfig = LOCAL) {
     random: random.fork(),
     now: 0,
   });
+  made.push(m);
   const peer = (generation = 1, incarnation = 0, status: MemberStatus = 'alive', nodeId: NodeId = newNodeId(random)): MemberRecord => ({
     nodeId,
     name: `peer-${nodeId.slice(0, 4)}`,
