@@ -18,7 +18,7 @@ export interface MembershipConfig {
   readonly reapTimeoutMs: number;
   /** Most member records piggybacked on one message. */
   readonly gossipMaxPerMessage: number;
-  /** Generations above epoch seconds this far ahead of now are ignored (see maxGeneration). */
+  /** Generations above epoch seconds this far ahead of the wall clock are ignored (see maxGeneration). */
   readonly maxFutureGenerationMs: number;
 }
 

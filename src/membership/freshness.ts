@@ -62,13 +62,14 @@ export function isFresherUpdate(incoming: unknown, current: MemberRecord | undef
 }
 
 /**
- * The highest generation accepted at `now`: epoch seconds `maxFutureMs` ahead. Generations
- * are normally small counters (+1 per start), which always pass; a deployment that seeds
- * them from epoch seconds still passes as long as its clock is within `maxFutureMs` of ours.
- * Anything above is a corrupt or hostile value that would otherwise win every comparison forever.
+ * The highest generation accepted at wall-clock time `wallMs` (ms since the epoch, never a
+ * monotonic timer base): epoch seconds `maxFutureMs` ahead. Generations are normally small
+ * counters (+1 per start), which always pass; a deployment that seeds them from epoch
+ * seconds still passes as long as its clock is within `maxFutureMs` of ours. Anything above
+ * is a corrupt or hostile value that would otherwise win every comparison forever.
  */
-export function maxGeneration(now: number, maxFutureMs: number): number {
-  return Math.floor((now + maxFutureMs) / 1000);
+export function maxGeneration(wallMs: number, maxFutureMs: number): number {
+  return Math.floor((wallMs + maxFutureMs) / 1000);
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import { isNodeId, type NodeId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
@@ -28,7 +29,10 @@ export interface MembershipInit {
   bootNonce: string;
   config: MembershipConfig;
   random: Random;
+  /** The time base of the `now` arguments (monotonic: timers only). */
   now: number;
+  /** Wall-clock time, read only to bound generations (which may be epoch seconds; see maxGeneration). */
+  clock: Clock;
 }
 
 /** What we hold about one other member. */
@@ -58,7 +62,7 @@ type Evidence =
  *
  * Invariants, all decided in `#evaluate`, the one place where a member's record changes:
  *  1. Only records that pass `memberProblem` and whose generation is at most
- *     `maxGeneration(now)` reach `#evaluate`; the rest are counted and dropped.
+ *     `maxGeneration` of the wall clock reach `#evaluate`; the rest are counted and dropped.
  *  2. Another member's owner fields (name, generation, incarnation, addresses, port,
  *     capabilities, tags) change only with a strictly fresher version, taken whole.
  *  3. A claim at the version we hold may only raise the status rank (alive → suspect →
@@ -86,6 +90,7 @@ type Evidence =
 export class Membership {
   readonly #config: MembershipConfig;
   readonly #bootNonce: string;
+  readonly #clock: Clock;
   readonly #selfId: NodeId;
   #self: MemberRecord;
   readonly #entries = new Map<NodeId, Entry>();
@@ -104,7 +109,8 @@ export class Membership {
     const problem = memberProblem(self);
     if (problem !== undefined) throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: ${problem}`);
     this.#self = cleanMember(self as MemberRecord);
-    if (this.#self.generation > maxGeneration(init.now, this.#config.maxFutureGenerationMs)) {
+    this.#clock = init.clock;
+    if (this.#self.generation > this.#maxGeneration()) {
       throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: generation ${this.#self.generation} is beyond maxGeneration`);
     }
     this.#selfId = this.#self.nodeId;
@@ -302,11 +308,16 @@ export class Membership {
       return;
     }
     const record = cleanMember(x as MemberRecord);
-    if (record.generation > maxGeneration(now, this.#config.maxFutureGenerationMs)) {
+    if (record.generation > this.#maxGeneration()) {
       this.#counters.ignoredFutureGeneration++;
       return;
     }
     this.#evaluate(record.nodeId, { kind: 'record', record, source }, now);
+  }
+
+  /** The highest generation accepted now: bounded by the wall clock, never by the monotonic `now`. */
+  #maxGeneration(): number {
+    return maxGeneration(this.#clock.now(), this.#config.maxFutureGenerationMs);
   }
 
   /** The one place where a member's record and status are decided (see the invariants above). */

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/core/clock.ts';
 import { newNodeId, type NodeId } from '../../src/core/ids.ts';
 import { SeededRandom } from '../../src/core/random.ts';
 import {
@@ -31,9 +32,14 @@ interface InFlight {
   readonly gossip: readonly MemberRecord[];
 }
 
+/** Wall-clock time at virtual time 0 (a realistic epoch, as a real node's clock reads). */
+export const WALL_T0 = 1_700_000_000_000;
+
 /** A deterministic network of Membership instances. */
 export class Cluster {
   now = 0;
+  /** The nodes' wall clock: WALL_T0 plus virtual time. */
+  readonly clock: Clock = { now: () => WALL_T0 + this.now };
   readonly ids: NodeId[] = [];
   readonly log: Observed[] = [];
   /** When each mesh link opened (a HELLO exchange). */
@@ -62,7 +68,7 @@ export class Cluster {
     const i = this.ids.indexOf(nodeId) >= 0 ? this.ids.indexOf(nodeId) : this.ids.length;
     const self = { nodeId, name: `node-${i}`, generation, addresses: [`10.0.0.${i + 1}`], port: 7400, capabilities: [], tags: {} };
     const bootNonce = `boot-${this.random.uint32().toString(16)}`;
-    this.#nodes.set(nodeId, new Membership({ self, bootNonce, config: this.config, random: this.random.fork(), now: this.now }));
+    this.#nodes.set(nodeId, new Membership({ self, bootNonce, config: this.config, random: this.random.fork(), now: this.now, clock: this.clock }));
     this.#nonces.set(nodeId, bootNonce);
     this.#down.delete(nodeId);
     this.#closeLinks(nodeId);

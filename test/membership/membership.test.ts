@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
 import { newNodeId, type NodeId } from '../../src/core/ids.ts';
 import { SeededRandom } from '../../src/core/random.ts';
 import {
@@ -24,7 +25,10 @@ afterEach(() => {
   for (const m of made.splice(0)) expect(m.checkInvariants()).toEqual([]);
 });
 
-function setup(seed = 1, config: MembershipConfig = LOCAL) {
+/** Wall-clock time of the tests' clock: a realistic epoch, while the monotonic `now` starts at 0. */
+const WALL = 1_700_000_000_000;
+
+function setup(seed = 1, config: MembershipConfig = LOCAL, clock = new ManualClock(WALL)) {
   const random = new SeededRandom(seed);
   const id = newNodeId(random);
   const m = new Membership({
@@ -33,6 +37,7 @@ function setup(seed = 1, config: MembershipConfig = LOCAL) {
     config,
     random: random.fork(),
     now: 0,
+    clock,
   });
   made.push(m);
   const peer = (generation = 1, incarnation = 0, status: MemberStatus = 'alive', nodeId: NodeId = newNodeId(random)): MemberRecord => ({
@@ -82,19 +87,48 @@ describe('Membership: applying gossip', () => {
   });
 
   it('ignores and counts a far-future generation; epoch-second generations within a year pass', () => {
-    const now = 1_700_000_000_000;
     const { m, peer } = setup();
-    const bound = maxGeneration(now, LOCAL.maxFutureGenerationMs);
+    const bound = maxGeneration(WALL, LOCAL.maxFutureGenerationMs);
     const tooFar = peer(bound + 1);
     const epochSeconds = peer(bound);
-    m.applyGossip([tooFar, epochSeconds], now);
+    m.applyGossip([tooFar, epochSeconds], 10);
     expect(m.counters().ignoredFutureGeneration).toBe(1);
     expect(m.get(tooFar.nodeId)).toBeUndefined();
     expect(m.get(epochSeconds.nodeId)?.generation).toBe(bound);
-    // With a small `now` (a test clock), small counters still pass.
-    const small = setup(2);
+    // With a wall clock near 0 (a test clock), small counters still pass.
+    const small = setup(2, LOCAL, new ManualClock(0));
     small.m.applyGossip([small.peer(1000)], 0);
     expect(small.m.counters().ignoredFutureGeneration).toBe(0);
+  });
+
+  it('bounds generations by the wall clock, not by the monotonic time base', () => {
+    // A real node: `now` is performance.now() (near 0 after start), the clock is epoch ms.
+    const clock = new ManualClock(WALL);
+    const epochSeconds = Math.floor(WALL / 1000);
+    const random = new SeededRandom(11);
+    const init = (generation: number) => ({
+      self: { nodeId: newNodeId(random), name: 'epoch', generation, addresses: ['10.0.0.1'], port: 7400, capabilities: [], tags: {} },
+      bootNonce: 'n',
+      config: LOCAL,
+      random: random.fork(),
+      now: 12.5,
+      clock,
+    });
+    const m = new Membership(init(epochSeconds));
+    made.push(m);
+    expect(m.self().generation).toBe(epochSeconds);
+    // Peers with epoch-second generations (a restart a second later, a peer's clock a month ahead) are accepted.
+    const peer = (generation: number): MemberRecord => ({ ...init(generation).self, name: `g${generation}`, incarnation: 0, status: 'alive' });
+    const [later, monthAhead] = [peer(epochSeconds + 1), peer(epochSeconds + 30 * 24 * 3600)];
+    expect(statuses(m.applyGossip([later, monthAhead], 20))).toEqual(['unknown→alive', 'unknown→alive']);
+    // Absurd ones, far beyond a year ahead of the wall clock, are still refused.
+    const absurd = peer(epochSeconds + 2 * 365 * 24 * 3600);
+    expect(m.applyGossip([absurd], 30)).toEqual([]);
+    expect(m.counters().ignoredFutureGeneration).toBe(1);
+    expect(() => new Membership(init(epochSeconds + 2 * 365 * 24 * 3600))).toThrow(/maxGeneration/);
+    // The bound moves with the wall clock, not with `now`.
+    clock.advance(2 * 365 * 24 * 3600 * 1000);
+    expect(statuses(m.applyGossip([absurd], 40))).toEqual(['unknown→alive']);
   });
 
   it('a same-version claim changes only the status; only a fresher version changes owner fields', () => {
