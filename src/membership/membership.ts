@@ -188,9 +188,11 @@ export class Membership {
     return this.#drain();
   }
 
-  /** Any authenticated message from `from` proves it alive: an open probe of it is satisfied. */
+  /**
+   * An authenticated message from `from` arrived. It does not satisfy a probe of `from` (only
+   * a matching ack does), but it shows where our news must go.
+   */
   heard(from: NodeId, _now: number): void {
-    this.#prober.heard(from);
     // Lifeguard's buddy system, extended: a member we hold as suspect or dead is talking to
     // us, so our next messages carry that claim, for it to hear and refute.
     const status = this.#entries.get(from)?.record.status;

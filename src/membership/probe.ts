@@ -5,7 +5,9 @@ import type { MembershipOutput, ProbeMessage } from './messages.ts';
 import { EMPTY_ROUND_ROBIN, nextRoundRobin, type RoundRobin } from './round-robin.ts';
 
 // The SWIM probe cycle, without any status decisions: it says which probe failed and leaves
-// the verdict to Membership. One probe is open at a time:
+// the verdict to Membership. Only an ack carrying the probe's sequence number and target
+// (direct, or relayed by a ping-req helper) satisfies a probe, as in memberlist: other traffic
+// from the target proves that it can send, not that it hears us. One probe is open at a time:
 //   startedAt                      ping the target
 //   startedAt + probeTimeoutMs     no ack yet: ping-req through k random alive others
 //   end of the probe period        no ack at all: report the target as failed
@@ -139,11 +141,6 @@ export class Prober {
    */
   nudge(to: NodeId): MembershipOutput {
     return { type: 'send', to, message: { kind: 'ping', probeSeq: this.#nextSeq(), target: to } };
-  }
-
-  /** Any message from `from` proves it alive: an open probe of it needs no ack any more. */
-  heard(from: NodeId): void {
-    if (this.#open?.target === from) this.#open.acked = true;
   }
 
   /** Handles one well-formed probe message from `from`, returning the sends it calls for. */

@@ -389,6 +389,62 @@ describe('Membership: reaping and tombstones', () => {
   });
 });
 
+describe('Membership: only a matching ack satisfies a probe', () => {
+  /** Ticks `m` from `from` until it sends its first probe ping; returns the ping's target, seq and time. */
+  function firstPing(m: Membership, from = 0): { to: NodeId; probeSeq: number; at: number } {
+    for (let now = from; now <= from + 10 * LOCAL.probeIntervalMs; now += 10) {
+      for (const o of m.tick(now)) if (o.type === 'send' && o.message.kind === 'ping' && o.reliable !== true) return { to: o.to, probeSeq: o.message.probeSeq, at: now };
+    }
+    throw new Error('no probe started');
+  }
+
+  it('a target that talks (pings, gossip, hello, a wrong ack) but never acks the probe is suspected', () => {
+    const { m, id, peer } = setup(21);
+    const a = peer();
+    m.applyGossip([a], 0);
+    const probe = firstPing(m);
+    expect(probe.to).toBe(a.nodeId);
+    const out: MembershipOutput[] = [];
+    for (let now = probe.at + 10; now <= probe.at + LOCAL.probeIntervalMs; now += 10) {
+      // Every step, the target sends something that is not the ack of our probe.
+      out.push(...m.handleProbe(a.nodeId, { kind: 'ping', probeSeq: now, target: id }, now));
+      out.push(...m.applyGossip([a], now, a.nodeId));
+      out.push(...m.hello(a, 'a-nonce', now));
+      out.push(...m.handleProbe(a.nodeId, { kind: 'ack', probeSeq: probe.probeSeq + 1, target: a.nodeId }, now));
+      out.push(...m.tick(now));
+    }
+    // We answered its pings, but our probe of it failed: it is suspect, suspected by us.
+    expect(out.filter((o) => o.type === 'send' && o.message.kind === 'ack').length).toBeGreaterThan(0);
+    expect(statuses(out)).toEqual(['alive→suspect']);
+    expect(m.get(a.nodeId)).toMatchObject({ status: 'suspect', suspectedBy: id });
+  });
+
+  it('an ack relayed by a ping-req helper satisfies the probe', () => {
+    const { m, peer } = setup(22);
+    const [a, b] = [peer(), peer()];
+    m.applyGossip([a, b], 0);
+    const probe = firstPing(m);
+    const helper = probe.to === a.nodeId ? b.nodeId : a.nodeId;
+    const out: MembershipOutput[] = [];
+    let relayed = false;
+    for (let now = probe.at + 10; now <= probe.at + 2 * LOCAL.probeIntervalMs; now += 10) {
+      for (const o of m.tick(now)) {
+        out.push(o);
+        if (o.type === 'send' && o.message.kind === 'ping-req' && o.to === helper) {
+          expect(o.message).toEqual({ kind: 'ping-req', probeSeq: probe.probeSeq, target: probe.to });
+          out.push(...m.handleProbe(helper, { kind: 'ack', probeSeq: probe.probeSeq, target: probe.to }, now));
+          relayed = true;
+        }
+        // The helper itself is probed next: answer that directly.
+        if (o.type === 'send' && o.message.kind === 'ping' && o.to === helper) out.push(...m.handleProbe(helper, { kind: 'ack', probeSeq: o.message.probeSeq, target: helper }, now));
+      }
+    }
+    expect(relayed).toBe(true);
+    expect(statuses(out)).toEqual([]);
+    expect(m.get(probe.to)?.status).toBe('alive');
+  });
+});
+
 describe('Membership: reliable fallback probe', () => {
   it('escalates an unanswered probe with ping-reqs and one direct ping over the reliable stream', () => {
     const { m, peer } = setup();
