@@ -28,6 +28,11 @@ export type MembershipCounters = {
   deaths: number;
   /** Dead or left members removed after reapTimeoutMs, leaving a tombstone. */
   reaped: number;
+  /**
+   * Lifeguard's local health score now (a level, not a count): 0 is healthy; our probe
+   * interval and timeout are stretched by awareness + 1. At most awarenessMaxMultiplier − 1.
+   */
+  awareness: number;
 };
 
 /** All counters at zero. */
@@ -47,5 +52,6 @@ export function newMembershipCounters(): MembershipCounters {
     suspicions: 0,
     deaths: 0,
     reaped: 0,
+    awareness: 0,
   };
 }

@@ -12,6 +12,9 @@ export interface MembershipState {
   readonly tombstones: ReadonlyMap<NodeId, MemberVersion>;
   /** The cached sorted id lists, when built. */
   readonly idLists: { readonly live: readonly NodeId[]; readonly alive: readonly NodeId[] } | undefined;
+  /** Lifeguard's local health score, and the multiplier that bounds it. */
+  readonly awareness: number;
+  readonly awarenessMaxMultiplier: number;
 }
 
 /** The sorted ids of alive-or-suspect (`live`) and of alive members among `entries`. */
@@ -51,5 +54,7 @@ export function membershipProblems(state: MembershipState): string[] {
       if (fresh[which].join() !== state.idLists[which].join()) out.push(`the cached ${which} id list is stale: [${state.idLists[which].join()}] instead of [${fresh[which].join()}]`);
     }
   }
+  const max = state.awarenessMaxMultiplier - 1;
+  if (!Number.isInteger(state.awareness) || state.awareness < 0 || state.awareness > max) out.push(`awareness ${state.awareness} is outside 0..${max}`);
   return out;
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import { isNodeId, type NodeId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
+import { AWARENESS_DELTA } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
 import { validateMembershipConfig, type MembershipConfig } from './config.ts';
 import { newMembershipCounters, type MembershipCounters } from './counters.ts';
@@ -84,8 +85,12 @@ type Evidence =
  *  8. Our own node id is never a peer entry; a hello with our id and another boot nonce is
  *     reported as `duplicate-identity` and goes no further.
  *
- * `checkInvariants()` checks 4 to 8 and the derived sets (watched ids: exactly the entries
- * that are not alive; the cached id lists) mechanically.
+ * `checkInvariants()` checks 4 to 8 and the derived state (watched ids: exactly the entries
+ * that are not alive; the cached id lists; the awareness score within its range) mechanically.
+ *
+ * Lifeguard's local health awareness (awareness.ts): each failed probe of ours and each
+ * refutation of a suspicion about us raise a score, each acked probe lowers it; our probe
+ * interval and timeout are stretched by score + 1.
  */
 export class Membership {
   readonly #config: MembershipConfig;
@@ -276,6 +281,8 @@ export class Membership {
       watched: this.#watched,
       tombstones: this.#tombstones,
       idLists: this.#idLists,
+      awareness: this.#counters.awareness,
+      awarenessMaxMultiplier: this.#config.awarenessMaxMultiplier,
     });
   }
 
@@ -386,6 +393,8 @@ export class Membership {
     if (claim.incarnation >= Number.MAX_SAFE_INTEGER) return; // cannot be outbid; counted nowhere better
     this.#self = Object.freeze({ ...me, incarnation: claim.incarnation + 1 });
     this.#counters.refutations++;
+    // Being suspected is a sign that we, not the others, are slow (Lifeguard).
+    this.#prober.adjustAwareness(AWARENESS_DELTA.refuted);
     this.#queue.enqueue(this.#selfId, true);
   }
 

@@ -27,7 +27,7 @@ function sound(): MembershipState & { entries: Map<NodeId, { record: MemberRecor
     [id(3), { record: rec(3, 'suspect', { suspectedBy: id(2) }), suspicion: {} }],
     [id(4), { record: rec(4, 'dead'), suspicion: undefined }],
   ]);
-  return { selfId: id(1), self: rec(1), entries, watched: new Set([id(3), id(4)]), tombstones: new Map([[id(5), [1, 0, 2] as const]]), idLists: idListsOf(entries) };
+  return { selfId: id(1), self: rec(1), entries, watched: new Set([id(3), id(4)]), tombstones: new Map([[id(5), [1, 0, 2] as const]]), idLists: idListsOf(entries), awareness: 7, awarenessMaxMultiplier: 8 };
 }
 
 describe('membershipProblems', () => {
@@ -47,6 +47,8 @@ describe('membershipProblems', () => {
     ['a watched id without entry', (s) => (s.watched.add(id(9)), s), /watched but not an entry/],
     ['an entry that is also a tombstone', (s) => (s.tombstones.set(id(2), [1, 0, 2]), s), /both an entry and a tombstone/],
     ['a stale cached list', (s) => ({ ...s, idLists: { live: [id(2)], alive: [id(2)] } }), /cached live id list is stale/],
+    ['an awareness score above the bound', (s) => ({ ...s, awareness: 8 }), /awareness 8 is outside 0\.\.7/],
+    ['a negative awareness score', (s) => ({ ...s, awareness: -1 }), /awareness -1 is outside/],
     ['a record under another key', (s) => (s.entries.set(id(6), { record: rec(7), suspicion: undefined }), { ...s, idLists: idListsOf(s.entries) }), /entry .* holds the record of/],
   ];
   it.each(damage)('names %s', (_name, hurt, expected) => {

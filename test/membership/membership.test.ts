@@ -445,6 +445,64 @@ describe('Membership: only a matching ack satisfies a probe', () => {
   });
 });
 
+describe("Membership: Lifeguard's local health awareness", () => {
+  it('a node that misses acks stretches its probe interval and timeout, up to the maximum, and recovers', () => {
+    // Long suspicions, so the unanswered peers stay probe targets throughout.
+    const config = resolveMembershipConfig('local', { suspicionMult: 100 });
+    const { m, peer } = setup(31, config);
+    m.applyGossip([peer(), peer(), peer()], 0);
+    const max = config.awarenessMaxMultiplier - 1;
+    /** Probe starts, each with the awareness score then and the delay until it escalated (if it did). */
+    const probes: { at: number; score: number; escalatedAfter?: number }[] = [];
+    let now = 0;
+    const step = (answer: boolean): void => {
+      now += 10;
+      const out = m.tick(now);
+      const score = m.counters().awareness; // as the probe started in this tick saw it
+      for (const o of out) {
+        if (o.type !== 'send') continue;
+        if (o.message.kind === 'ping' && o.reliable !== true) {
+          probes.push({ at: now, score });
+          if (answer) m.handleProbe(o.to, { kind: 'ack', probeSeq: o.message.probeSeq, target: o.to }, now);
+        }
+        const last = probes.at(-1);
+        // Escalation: ping-reqs to helpers (while any is alive) and the reliable fallback ping.
+        const escalation = o.message.kind === 'ping-req' || (o.message.kind === 'ping' && o.reliable === true);
+        if (escalation && last !== undefined) last.escalatedAfter ??= now - last.at;
+      }
+      expect(m.counters().awareness).toBeLessThanOrEqual(max);
+    };
+    // Nobody answers: every failed probe adds one, up to the maximum.
+    while (probes.length < max + 3) step(false);
+    expect(m.counters().awareness).toBe(max);
+    // (The last one is still open: checked up to its start.)
+    expect(probes.at(-1)?.score).toBe(max);
+    for (const [i, p] of probes.slice(0, -1).entries()) {
+      expect(p.score, `probe ${i}`).toBe(Math.min(i, max));
+      // Escalation waits the stretched timeout; the next probe, the stretched interval.
+      expect(p.escalatedAfter, `probe ${i}`).toBe(config.probeTimeoutMs * (p.score + 1));
+      const next = probes[i + 1];
+      if (next !== undefined) expect(next.at - p.at, `probe ${i}`).toBe(config.probeIntervalMs * (p.score + 1));
+    }
+    // Acks again: every successful probe takes one off, back to the base timing.
+    const recoveryFrom = probes.length;
+    while (probes.length < recoveryFrom + max + 2) step(true);
+    expect(m.counters().awareness).toBe(0);
+    const recovery = probes.slice(recoveryFrom);
+    expect(recovery.map((p) => p.score)).toEqual([max, ...Array.from({ length: max }, (_, i) => max - 1 - i), 0]);
+    for (const p of recovery) expect(p.escalatedAfter).toBeUndefined();
+    const [a, b] = recovery.slice(-2);
+    expect((b?.at ?? 0) - (a?.at ?? 0)).toBe(config.probeIntervalMs);
+    expect(m.counters().deaths).toBe(0);
+  });
+
+  it('refuting a suspicion of ourselves raises the score', () => {
+    const { m } = setup(32);
+    m.applyGossip([{ ...m.self(), status: 'suspect' }], 10);
+    expect(m.counters()).toMatchObject({ refutations: 1, awareness: 1 });
+  });
+});
+
 describe('Membership: reliable fallback probe', () => {
   it('escalates an unanswered probe with ping-reqs and one direct ping over the reliable stream', () => {
     const { m, peer } = setup();
