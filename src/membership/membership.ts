@@ -84,6 +84,9 @@ type Evidence =
  *     `status` output, and every accepted change is queued for piggybacking.
  *  8. Our own node id is never a peer entry; a hello with our id and another boot nonce is
  *     reported as `duplicate-identity` and goes no further.
+ *  9. A remote claim that a member we hold alive is dead (at our version or a fresher one)
+ *     makes it suspect, its sender the suspecter; only a claim against a suspicion at the
+ *     same version, from a sender that does not count in it yet, makes it dead.
  *
  * `checkInvariants()` checks 4 to 8 and the derived state (watched ids: exactly the entries
  * that are not alive; the cached id lists; the awareness score within its range) mechanically.
@@ -335,7 +338,7 @@ export class Membership {
     const entry = this.#entries.get(nodeId);
     switch (evidence.kind) {
       case 'record':
-        return this.#evaluateRecord(nodeId, entry, evidence.record, now);
+        return this.#evaluateRecord(nodeId, entry, evidence.record, evidence.source, now);
       case 'probe-failed':
         if (entry?.record.status === 'alive') this.#commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
         else if (entry?.record.status === 'suspect') this.#confirm(entry, this.#selfId);
@@ -352,8 +355,8 @@ export class Membership {
     }
   }
 
-  /** Invariants 2, 3, 5 and 6 for a record about another member. */
-  #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, now: number): void {
+  /** Invariants 2, 3, 5, 6 and 9 for a record about another member. */
+  #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, source: NodeId | undefined, now: number): void {
     const suspecter = record.suspectedBy === nodeId ? undefined : record.suspectedBy;
     if (entry === undefined) {
       const tombstone = this.#tombstones.get(nodeId);
@@ -363,7 +366,24 @@ export class Membership {
     const order = compareFreshness(record, entry.record);
     if (order === 0 && record.status === 'suspect') this.#confirm(entry, suspecter);
     if (order <= 0) return;
+    if (record.status === 'dead') return this.#deadClaim(entry, record, source === nodeId ? undefined : source, now);
     this.#commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
+  }
+
+  /**
+   * Invariant 9: a claim from `claimant` that a member is dead, fresher than what we hold.
+   * Against a member we hold alive it is only a suspicion (memberlist's push-pull does the
+   * same), so the member can refute: an isolated node's stale verdicts must not kill the
+   * nodes it lost sight of when the partition heals. Against a suspicion at the same version
+   * it is applied, unless the claimant already counts in that suspicion: its stale record,
+   * retransmitted or relayed back as a suspicion, is no new evidence.
+   */
+  #deadClaim(entry: Entry, record: MemberRecord, claimant: NodeId | undefined, now: number): void {
+    const held = entry.record;
+    const same = sameVersion(record, held);
+    if (held.status === 'alive') return this.#commit(entry, withStatus(same ? held : record, 'suspect', claimant), claimant, now);
+    if (same && held.status === 'suspect' && claimant !== undefined && entry.suspicion?.counts(claimant) === true) return;
+    this.#commit(entry, same ? withStatus(held, 'dead') : record, undefined, now);
   }
 
   /** Invariant 5: counts an independent confirmation and, if it is new, passes it on. */

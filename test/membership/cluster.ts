@@ -117,6 +117,19 @@ export class Cluster {
     this.#record(a, ma.applyGossip(mb.recordsFor(da), this.now, b));
   }
 
+  /**
+   * A sync round, as the sync layer runs one every syncIntervalMs: every live node exchanges
+   * digests with one random member it holds alive, over a working link.
+   */
+  syncRound(): void {
+    for (const a of this.live()) {
+      if (this.#stalled(a)) continue;
+      const peers = this.node(a).aliveNodeIds().filter((b) => !this.#down.has(b) && !this.#stalled(b) && !this.#cut.has(`${a}>${b}`) && !this.#cut.has(`${b}>${a}`));
+      const b = peers[Math.floor(this.random.next() * peers.length)];
+      if (b !== undefined) this.antiEntropy(a, b);
+    }
+  }
+
   /** Every other node connects to `seed` (with or without the anti-entropy round). */
   joinAll(antiEntropy = true, seed: NodeId = this.ids[0] as NodeId): void {
     for (const id of this.ids) if (id !== seed) this.connect(id, seed, antiEntropy);

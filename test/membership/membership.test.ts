@@ -354,11 +354,54 @@ describe('Membership: Lifeguard suspicion', () => {
 
   it('a dead verdict drops suspectedBy', () => {
     const { m, peer } = setup(6, config);
-    const [x, b] = [peer(), peer()];
-    m.applyGossip([x, b], 0);
+    const [x, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([x, b, c], 0);
     m.applyGossip([{ ...x, status: 'suspect', suspectedBy: b.nodeId }], 0, b.nodeId);
-    m.applyGossip([{ ...x, status: 'dead', suspectedBy: b.nodeId }], 0, b.nodeId);
+    // From c, which does not count in the suspicion yet, the dead claim applies (invariant 9).
+    m.applyGossip([{ ...x, status: 'dead', suspectedBy: b.nodeId }], 0, c.nodeId);
     expect(m.get(x.nodeId)).toEqual({ ...x, status: 'dead' });
+  });
+});
+
+describe('Membership: dead claims against members we hold alive', () => {
+  it('a dead claim at the version we hold alive is a suspicion by its sender; the member can refute', () => {
+    const { m, peer } = setup(41);
+    const [x, b] = [peer(1, 3), peer()];
+    m.applyGossip([x, b], 0);
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(m.get(x.nodeId)).toEqual({ ...x, status: 'suspect', suspectedBy: b.nodeId });
+    // The same sender's stale record again is no new evidence.
+    expect(m.applyGossip([{ ...x, status: 'dead' }], 20, b.nodeId)).toEqual([]);
+    expect(m.get(x.nodeId)?.status).toBe('suspect');
+    // x refutes.
+    expect(statuses(m.applyGossip([{ ...x, incarnation: 4 }], 30, x.nodeId))).toEqual(['suspect→alive']);
+    expect(m.counters().deaths).toBe(0);
+  });
+
+  it('a dead claim fresher than the alive record we hold is a suspicion at the claimed version', () => {
+    const { m, peer } = setup(42);
+    const [x, b] = [peer(1, 3), peer()];
+    m.applyGossip([x, b], 0);
+    const claim = { ...x, incarnation: 5, addresses: ['10.0.0.77'], status: 'dead' as const };
+    expect(statuses(m.applyGossip([claim], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(m.get(x.nodeId)).toEqual({ ...claim, status: 'suspect', suspectedBy: b.nodeId });
+  });
+
+  it('genuine deaths still spread: a dead claim against a suspicion at that version is applied', () => {
+    const { m, peer } = setup(43);
+    const [x, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([x, b, c], 0);
+    // First heard as dead from b (a suspicion), then as dead from c: dead.
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 20, c.nodeId))).toEqual(['suspect→dead']);
+    // Against a suspicion of y raised by b (and relayed by c), b's own dead claim counts for
+    // nothing new; a dead claim from c, which does not count in it yet, is applied.
+    const y = peer();
+    m.applyGossip([y], 30);
+    m.applyGossip([{ ...y, status: 'suspect', suspectedBy: b.nodeId }], 40, c.nodeId);
+    expect(m.applyGossip([{ ...y, status: 'dead' }], 50, b.nodeId)).toEqual([]);
+    expect(statuses(m.applyGossip([{ ...y, status: 'dead' }], 60, c.nodeId))).toEqual(['suspect→dead']);
+    expect(m.counters().deaths).toBe(2);
   });
 });
 
@@ -368,7 +411,9 @@ describe('Membership: reaping and tombstones', () => {
     const { m, peer } = setup(4, config);
     const a = peer(1, 4);
     m.applyGossip([a], 0);
-    expect(statuses(m.applyGossip([{ ...a, status: 'dead' }], 100))).toEqual(['alive→dead']);
+    // A dead claim against a member we hold alive is a suspicion first (see the partition tests).
+    expect(statuses(m.applyGossip([{ ...a, status: 'suspect' }], 100))).toEqual(['alive→suspect']);
+    expect(statuses(m.applyGossip([{ ...a, status: 'dead' }], 100))).toEqual(['suspect→dead']);
     let removedAt = -1;
     for (let now = 110; now <= 2000 && removedAt < 0; now += 10) {
       const out = answered(m, m.tick(now), now);
