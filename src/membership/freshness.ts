@@ -28,6 +28,11 @@ export const MAX_TAG_VALUE_LENGTH = 256;
 
 const STATUSES: readonly MemberStatus[] = ['alive', 'suspect', 'dead', 'left'];
 
+/** The status a rank stands for (the inverse of STATUS_RANK), or undefined for no status. */
+export function statusOfRank(rank: number): MemberStatus | undefined {
+  return STATUSES.find((s) => STATUS_RANK[s] === rank);
+}
+
 /** The version triple of a record. */
 export function versionOf(r: Pick<MemberRecord, 'generation' | 'incarnation' | 'status'>): MemberVersion {
   return [r.generation, r.incarnation, STATUS_RANK[r.status]];

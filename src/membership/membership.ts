@@ -22,6 +22,7 @@ import { idListsOf, membershipProblems } from './invariants.ts';
 import type { MemberRecord } from './member.ts';
 import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 import { Prober, type ProbeCandidates } from './probe.ts';
+import { laterLife, selfVerdict } from './self-news.ts';
 import { expectedConfirmations, Suspicion, suspicionBounds } from './suspicion.ts';
 
 /** What a Membership needs to start: our own record (alive, incarnation 0 unless given), boot nonce, config, randomness, time. */
@@ -68,10 +69,12 @@ type Evidence =
  *     capabilities, tags) change only with a strictly fresher version, taken whole.
  *  3. A claim at the version we hold may only raise the status rank (alive → suspect →
  *     dead → left) and changes nothing else (but `suspectedBy`, see 5).
- *  4. Our own record changes only by our own writes (leave, setAddresses) and refutations,
- *     and is never suspect or dead: news about us at our generation that is fresher than
- *     our record is refuted with incarnation = its incarnation + 1; a higher generation is
- *     counted (`supersededSelf`).
+ *  4. Our own record changes only by our own writes (leave, setAddresses), refutations and
+ *     generation raises, and is never suspect or dead: news about us at our generation that
+ *     is fresher than our record is refuted with incarnation = its incarnation + 1. News of
+ *     a higher generation means ours went backwards (a restored data directory): we continue
+ *     at that generation + 1, incarnation 0, and report a `generation` output (selfVerdict
+ *     says when not: then it is counted as `supersededSelf`).
  *  5. A member has a running Suspicion iff its status is suspect. Each independent
  *     suspecter (a claim's `suspectedBy`, or ourselves when our own probe fails), other
  *     than the suspect, confirms it at most once; a new confirmation is stamped on the
@@ -87,6 +90,9 @@ type Evidence =
  *  9. A remote claim that a member we hold alive is dead (at our version or a fresher one)
  *     makes it suspect, its sender the suspecter; only a claim against a suspicion at the
  *     same version, from a sender that does not count in it yet, makes it dead.
+ * 10. A member that announces itself at a lower generation than we hold is sent our record
+ *     (queued first, and a ping to carry it), so it learns of its later life; a reaped one
+ *     is told through the handshake (`laterLifeOf`).
  *
  * `checkInvariants()` checks 4 to 8 and the derived state (watched ids: exactly the entries
  * that are not alive; the cached id lists; the awareness score within its range) mechanically.
@@ -109,6 +115,8 @@ export class Membership {
   readonly #counters = newMembershipCounters();
   readonly #prober: Prober;
   #out: MembershipOutput[] = [];
+  /** Whether we raised our generation above a live later life in this run (see selfVerdict). */
+  #raisedAboveLive = false;
 
   /** Starts as an alive member knowing only itself; throws CHORUS_INVALID_CONFIG on a bad config or self record. */
   constructor(init: MembershipInit) {
@@ -252,6 +260,16 @@ export class Membership {
     return this.#drain();
   }
 
+  /**
+   * What we remember of `record`'s member at a higher generation than it carries (our record,
+   * or a reaped member's tombstone version), for telling a member whose generation went
+   * backwards; undefined when we remember nothing later.
+   */
+  laterLifeOf(record: MemberRecord): MemberRecord | undefined {
+    if (record.nodeId === this.#selfId) return undefined;
+    return laterLife(record, this.#entries.get(record.nodeId)?.record, this.#tombstones.get(record.nodeId));
+  }
+
   /** Our own record as the mesh should see it. */
   self(): MemberRecord {
     return this.#self;
@@ -365,6 +383,7 @@ export class Membership {
     }
     const order = compareFreshness(record, entry.record);
     if (order === 0 && record.status === 'suspect') this.#confirm(entry, suspecter);
+    if (order < 0 && source === nodeId && record.generation < entry.record.generation) return this.#tellLaterLife(nodeId);
     if (order <= 0) return;
     if (record.status === 'dead') return this.#deadClaim(entry, record, source === nodeId ? undefined : source, now);
     this.#commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
@@ -386,6 +405,13 @@ export class Membership {
     this.#commit(entry, same ? withStatus(held, 'dead') : record, undefined, now);
   }
 
+  /** Invariant 10: `nodeId` runs at a lower generation than we hold: send it ours, first in line. */
+  #tellLaterLife(nodeId: NodeId): void {
+    this.#counters.laterLivesTold++;
+    this.#queue.enqueue(nodeId, true);
+    this.#out.push(this.#prober.nudge(nodeId));
+  }
+
   /** Invariant 5: counts an independent confirmation and, if it is new, passes it on. */
   #confirm(entry: Entry, suspecter: NodeId | undefined): void {
     if (entry.suspicion?.confirm(suspecter) !== true) return;
@@ -393,7 +419,7 @@ export class Membership {
     this.#queue.enqueue(entry.record.nodeId);
   }
 
-  /** Invariant 4: our own writes apply; fresher news about us at our generation is refuted. */
+  /** Invariant 4: our own writes apply; fresher news about us is refuted, or continued above. */
   #evaluateSelf(evidence: Evidence): void {
     const me = this.#self;
     if (evidence.kind === 'own') {
@@ -405,17 +431,30 @@ export class Membership {
       return;
     }
     if (evidence.kind !== 'record') return;
-    const claim = evidence.record;
-    const order = compareFreshness(claim, me);
-    if (order < 0) return this.#reannounce(evidence.source);
-    if (claim.generation > me.generation) this.#counters.supersededSelf++;
-    if (claim.generation !== me.generation || order === 0) return;
-    if (claim.incarnation >= Number.MAX_SAFE_INTEGER) return; // cannot be outbid; counted nowhere better
-    this.#self = Object.freeze({ ...me, incarnation: claim.incarnation + 1 });
-    this.#counters.refutations++;
-    // Being suspected is a sign that we, not the others, are slow (Lifeguard).
-    this.#prober.adjustAwareness(AWARENESS_DELTA.refuted);
-    this.#queue.enqueue(this.#selfId, true);
+    const verdict = selfVerdict(me, evidence.record, { maxGeneration: this.#maxGeneration(), raisedAboveLive: this.#raisedAboveLive });
+    switch (verdict.kind) {
+      case 'ignore':
+        return;
+      case 'reannounce':
+        return this.#reannounce(evidence.source);
+      case 'superseded':
+        this.#counters.supersededSelf++;
+        return;
+      case 'refute':
+        this.#self = Object.freeze({ ...me, incarnation: verdict.incarnation });
+        this.#counters.refutations++;
+        // Being suspected is a sign that we, not the others, are slow (Lifeguard).
+        this.#prober.adjustAwareness(AWARENESS_DELTA.refuted);
+        this.#queue.enqueue(this.#selfId, true);
+        return;
+      case 'raise':
+        this.#self = Object.freeze({ ...me, generation: verdict.generation, incarnation: 0, status: 'alive' });
+        this.#raisedAboveLive ||= verdict.live;
+        this.#counters.generationRaises++;
+        this.#queue.enqueue(this.#selfId, true);
+        this.#out.push({ type: 'generation', previous: me.generation, generation: verdict.generation });
+        return;
+    }
   }
 
   /**

@@ -196,14 +196,44 @@ describe('Membership: news about ourselves', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
-  it('ignores stale news about us and counts a higher generation it cannot out-version', () => {
+  it('ignores stale news about us (an older generation, our own record)', () => {
     const { m } = setup();
     const me = m.self();
     m.applyGossip([{ ...me, generation: 4, incarnation: 50, status: 'dead' }, { ...me, status: 'alive' }], 10);
     expect(m.self()).toEqual(me);
-    m.applyGossip([{ ...me, generation: 6, status: 'dead' }], 20);
-    expect(m.self()).toEqual(me);
-    expect(m.counters()).toMatchObject({ supersededSelf: 1, refutations: 0 });
+    expect(m.counters()).toMatchObject({ supersededSelf: 0, refutations: 0, generationRaises: 0 });
+  });
+
+  it('news of a later life of ours (our generation went backwards) raises our generation above it', () => {
+    const { m, peer } = setup();
+    const b = peer();
+    m.applyGossip([b], 0);
+    while (m.piggyback(16).length > 0); // drain
+    const me = m.self();
+    // The mesh remembers us at generation 7 (dead): a restored data directory started us at 5.
+    const out = m.applyGossip([{ ...me, generation: 7, incarnation: 3, status: 'dead' }], 10, b.nodeId);
+    expect(out).toEqual([{ type: 'generation', previous: 5, generation: 8 }]);
+    expect(m.self()).toEqual({ ...me, generation: 8, incarnation: 0, status: 'alive' });
+    expect(m.counters()).toMatchObject({ generationRaises: 1, supersededSelf: 0, refutations: 0 });
+    // Gossiped first.
+    expect(m.piggyback(1)).toEqual([m.self()]);
+    // The old life's record now is old news, answered with ours.
+    expect(m.applyGossip([{ ...me, generation: 7, incarnation: 3, status: 'dead' }], 20, b.nodeId)).toEqual([
+      { type: 'send', to: b.nodeId, message: { kind: 'ping', probeSeq: expect.any(Number), target: b.nodeId } },
+    ]);
+    expect(m.self().generation).toBe(8);
+  });
+
+  it('raises above a live later life once (a restart before the mesh noticed); another live one is a copy, only counted', () => {
+    const { m } = setup();
+    const me = m.self();
+    expect(m.applyGossip([{ ...me, generation: 6 }], 10)).toEqual([{ type: 'generation', previous: 5, generation: 7 }]);
+    // A second live record above us: another process uses our identity; outbidding it would never end.
+    expect(m.applyGossip([{ ...me, generation: 9, incarnation: 2 }], 20)).toEqual([]);
+    expect(m.self().generation).toBe(7);
+    expect(m.counters()).toMatchObject({ generationRaises: 1, supersededSelf: 1 });
+    // A later life that is over (dead) is a past one: raised above.
+    expect(m.applyGossip([{ ...me, generation: 9, incarnation: 2, status: 'dead' }], 30)).toEqual([{ type: 'generation', previous: 7, generation: 10 }]);
   });
 
   it('reports a peer with our node id and another boot nonce as duplicate-identity, and keeps it out', () => {
@@ -402,6 +432,41 @@ describe('Membership: dead claims against members we hold alive', () => {
     expect(m.applyGossip([{ ...y, status: 'dead' }], 50, b.nodeId)).toEqual([]);
     expect(statuses(m.applyGossip([{ ...y, status: 'dead' }], 60, c.nodeId))).toEqual(['suspect→dead']);
     expect(m.counters().deaths).toBe(2);
+  });
+});
+
+describe('Membership: telling a member of its later life', () => {
+  it('a member announcing a lower generation than we hold is sent our record of it', () => {
+    const { m, peer } = setup(51);
+    const x = peer(4, 2);
+    m.applyGossip([x], 0);
+    while (m.piggyback(16).length > 0); // drain
+    // x restarted from an old copy of its data directory: generation 2.
+    const restored = { ...x, generation: 2, incarnation: 0 };
+    const out = m.applyGossip([restored], 10, x.nodeId);
+    expect(out).toEqual([{ type: 'send', to: x.nodeId, message: { kind: 'ping', probeSeq: expect.any(Number), target: x.nodeId } }]);
+    expect(m.piggyback(1)).toEqual([x]);
+    expect(m.counters().laterLivesTold).toBe(1);
+    expect(m.laterLifeOf(restored)).toEqual(x);
+    // Relayed by someone else, an old record of x is just stale gossip.
+    const b = peer();
+    m.applyGossip([b], 20);
+    expect(m.applyGossip([restored], 30, b.nodeId)).toEqual([]);
+    expect(m.counters().laterLivesTold).toBe(1);
+  });
+
+  it('laterLifeOf a reaped member is its tombstone version, nothing for a newer generation or ourselves', () => {
+    const config = resolveMembershipConfig('local', { reapTimeoutMs: 100 });
+    const { m, peer } = setup(52, config);
+    const x = peer(4, 2);
+    m.applyGossip([x], 0);
+    m.applyGossip([{ ...x, status: 'left', incarnation: 3 }], 0, x.nodeId);
+    for (let now = 10; now <= 500 && m.get(x.nodeId) !== undefined; now += 10) answered(m, m.tick(now), now);
+    expect(m.get(x.nodeId)).toBeUndefined();
+    const restored = { ...x, generation: 1, addresses: ['10.0.0.50'] };
+    expect(m.laterLifeOf(restored)).toEqual({ ...restored, generation: 4, incarnation: 3, status: 'left' });
+    expect(m.laterLifeOf({ ...x, generation: 5 })).toBeUndefined();
+    expect(m.laterLifeOf({ ...m.self(), generation: 1 })).toBeUndefined();
   });
 });
 
