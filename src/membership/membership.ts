@@ -6,24 +6,12 @@ import { AWARENESS_DELTA } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
 import { validateMembershipConfig, type MembershipConfig } from './config.ts';
 import { newMembershipCounters, type MembershipCounters } from './counters.ts';
-import {
-  cleanMember,
-  compareFreshness,
-  compareVersion,
-  maxGeneration,
-  memberProblem,
-  parseVersion,
-  sameVersion,
-  versionOf,
-  withStatus,
-  type MemberVersion,
-} from './freshness.ts';
-import { idListsOf, membershipProblems } from './invariants.ts';
+import { cleanMember, compareFreshness, compareVersion, maxGeneration, memberProblem, parseVersion, sameVersion, versionOf, withStatus } from './freshness.ts';
 import type { MemberRecord } from './member.ts';
+import { MemberTable, type Entry } from './member-table.ts';
 import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 import { Prober, type ProbeCandidates } from './probe.ts';
 import { laterLife, selfVerdict } from './self-news.ts';
-import { expectedConfirmations, Suspicion, suspicionBounds } from './suspicion.ts';
 
 /** What a Membership needs to start: our own record (alive, incarnation 0 unless given), boot nonce, config, randomness, time. */
 export interface MembershipInit {
@@ -35,15 +23,6 @@ export interface MembershipInit {
   now: number;
   /** Wall-clock time, read only to bound generations (which may be epoch seconds; see maxGeneration). */
   clock: Clock;
-}
-
-/** What we hold about one other member. */
-interface Entry {
-  record: MemberRecord;
-  /** When the current status began (reaping counts from here). */
-  since: number;
-  /** Running iff status is suspect (invariant 5). */
-  suspicion: Suspicion | undefined;
 }
 
 /** Why #evaluate is called. */
@@ -62,7 +41,8 @@ type Evidence =
  * detection). Every call takes `now` and returns what to send and what changed; the caller
  * owns sockets and timers.
  *
- * Invariants, all decided in `#evaluate`, the one place where a member's record changes:
+ * Invariants, all decided in `#evaluate`, the one place where a member's record changes
+ * (MemberTable does the bookkeeping of 5 to 7):
  *  1. Only records that pass `memberProblem` and whose generation is at most
  *     `maxGeneration` of the wall clock reach `#evaluate`; the rest are counted and dropped.
  *  2. Another member's owner fields (name, generation, incarnation, addresses, port,
@@ -107,12 +87,9 @@ export class Membership {
   readonly #clock: Clock;
   readonly #selfId: NodeId;
   #self: MemberRecord;
-  readonly #entries = new Map<NodeId, Entry>();
-  /** Entries that are not alive: the only ones with timers. */
-  readonly #watched = new Set<NodeId>();
-  readonly #tombstones = new Map<NodeId, MemberVersion>();
   readonly #queue = new BroadcastQueue();
   readonly #counters = newMembershipCounters();
+  readonly #table: MemberTable;
   readonly #prober: Prober;
   #out: MembershipOutput[] = [];
   /** Whether we raised our generation above a live later life in this run (see selfVerdict). */
@@ -131,6 +108,7 @@ export class Membership {
     }
     this.#selfId = this.#self.nodeId;
     this.#bootNonce = init.bootNonce;
+    this.#table = new MemberTable(this.#config, this.#queue, this.#counters, (o) => this.#out.push(o));
     this.#prober = new Prober(this.#selfId, this.#config, init.random, this.#counters, init.now);
     this.#queue.enqueue(this.#selfId, true);
   }
@@ -140,12 +118,12 @@ export class Membership {
     const { sends, failed } = this.#prober.tick(now, this.#candidates);
     for (const send of sends) {
       // Lifeguard's buddy system: a ping to a suspect carries the suspicion, so it can refute.
-      const target = send.type === 'send' && send.message.kind === 'ping' ? this.#entries.get(send.to) : undefined;
+      const target = send.type === 'send' && send.message.kind === 'ping' ? this.#table.get(send.to) : undefined;
       if (target?.record.status === 'suspect') this.#queue.enqueue(target.record.nodeId, true);
     }
     this.#out.push(...sends);
     if (failed !== undefined) this.#evaluate(failed, { kind: 'probe-failed' }, now);
-    for (const id of [...this.#watched]) this.#evaluate(id, { kind: 'timers' }, now);
+    for (const id of this.#table.watched()) this.#evaluate(id, { kind: 'timers' }, now);
     return this.#drain();
   }
 
@@ -154,16 +132,7 @@ export class Membership {
    * tick exactly then instead of on a grid, so no timeout is stretched by the grid's step.
    */
   nextWakeAt(): number {
-    let at = this.#prober.wakeAt();
-    for (const id of this.#watched) {
-      const e = this.#entries.get(id);
-      if (e === undefined) continue;
-      const s = e.record.status;
-      // remaining(t) = timeout − (t − start), so the deadline is start + remaining(start).
-      if (s === 'suspect' && e.suspicion !== undefined) at = Math.min(at, e.suspicion.startedAt + e.suspicion.remaining(e.suspicion.startedAt));
-      else if (s === 'dead' || s === 'left') at = Math.min(at, e.since + this.#config.reapTimeoutMs);
-    }
-    return at;
+    return Math.min(this.#prober.wakeAt(), this.#table.nextDeadline());
   }
 
   /** Handles a probe message from an authenticated peer: answers pings, relays ping-reqs, matches acks. */
@@ -211,7 +180,7 @@ export class Membership {
   heard(from: NodeId, _now: number): void {
     // Lifeguard's buddy system, extended: a member we hold as suspect or dead is talking to
     // us, so our next messages carry that claim, for it to hear and refute.
-    const status = this.#entries.get(from)?.record.status;
+    const status = this.#table.get(from)?.record.status;
     if ((status === 'suspect' || status === 'dead') && !this.#queue.has(from)) this.#queue.enqueue(from, true);
     // Whoever still talks to us after we left has not heard it yet.
     if (this.#self.status === 'left' && !this.#queue.has(this.#selfId)) this.#queue.enqueue(this.#selfId, true);
@@ -219,7 +188,7 @@ export class Membership {
 
   /** Up to `max` (capped at gossipMaxPerMessage) queued updates, each sent ceil(λ·log10(N+1)) times, fewest-sent first. */
   piggyback(max: number): MemberRecord[] {
-    const limit = retransmitLimit(this.#config.retransmitMult, this.#entries.size + 1);
+    const limit = retransmitLimit(this.#config.retransmitMult, this.#table.size + 1);
     const ids = this.#queue.take(Math.min(max, this.#config.gossipMaxPerMessage), limit);
     return ids.map((id) => this.get(id)).filter((r): r is MemberRecord => r !== undefined);
   }
@@ -267,7 +236,7 @@ export class Membership {
    */
   laterLifeOf(record: MemberRecord): MemberRecord | undefined {
     if (record.nodeId === this.#selfId) return undefined;
-    return laterLife(record, this.#entries.get(record.nodeId)?.record, this.#tombstones.get(record.nodeId));
+    return laterLife(record, this.#table.get(record.nodeId)?.record, this.#table.tombstone(record.nodeId));
   }
 
   /** Our own record as the mesh should see it. */
@@ -277,17 +246,17 @@ export class Membership {
 
   /** The record of `nodeId` (ourselves included), or undefined if unknown or reaped. */
   get(nodeId: NodeId): MemberRecord | undefined {
-    return nodeId === this.#selfId ? this.#self : this.#entries.get(nodeId)?.record;
+    return nodeId === this.#selfId ? this.#self : this.#table.get(nodeId)?.record;
   }
 
   /** Every member we hold, ourselves included, reaped ones excluded, sorted by node id. */
   members(): MemberRecord[] {
-    return [this.#self, ...[...this.#entries.values()].map((e) => e.record)].sort(byNodeId);
+    return [this.#self, ...this.#table.records()].sort(byNodeId);
   }
 
   /** Alive and suspect members other than ourselves, sorted. */
   aliveNodeIds(): NodeId[] {
-    return this.#idsWith('live').slice();
+    return this.#table.ids('live').slice();
   }
 
   /**
@@ -295,16 +264,7 @@ export class Membership {
    * described for a human; empty when all hold. Tests and the simulator call it after every step.
    */
   checkInvariants(): string[] {
-    return membershipProblems({
-      selfId: this.#selfId,
-      self: this.#self,
-      entries: this.#entries,
-      watched: this.#watched,
-      tombstones: this.#tombstones,
-      idLists: this.#idLists,
-      awareness: this.#counters.awareness,
-      awarenessMaxMultiplier: this.#config.awarenessMaxMultiplier,
-    });
+    return this.#table.problems(this.#selfId, this.#self);
   }
 
   /** A snapshot of the counters (see MembershipCounters; assignable to Readonly<Record<string, number>>). */
@@ -313,17 +273,9 @@ export class Membership {
   }
 
   readonly #candidates: ProbeCandidates = {
-    targets: () => this.#idsWith('live'),
-    helpers: () => this.#idsWith('alive'),
+    targets: () => this.#table.ids('live'),
+    helpers: () => this.#table.ids('alive'),
   };
-
-  /** Sorted id lists by status class, rebuilt only after a member appears, changes status or goes. */
-  #idLists: { live: NodeId[]; alive: NodeId[] } | undefined;
-
-  #idsWith(which: 'live' | 'alive'): readonly NodeId[] {
-    this.#idLists ??= idListsOf(this.#entries);
-    return this.#idLists[which];
-  }
 
   #drain(): MembershipOutput[] {
     const out = this.#out;
@@ -353,19 +305,19 @@ export class Membership {
   /** The one place where a member's record and status are decided (see the invariants above). */
   #evaluate(nodeId: NodeId, evidence: Evidence, now: number): void {
     if (nodeId === this.#selfId) return this.#evaluateSelf(evidence);
-    const entry = this.#entries.get(nodeId);
+    const entry = this.#table.get(nodeId);
     switch (evidence.kind) {
       case 'record':
         return this.#evaluateRecord(nodeId, entry, evidence.record, evidence.source, now);
       case 'probe-failed':
-        if (entry?.record.status === 'alive') this.#commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
-        else if (entry?.record.status === 'suspect') this.#confirm(entry, this.#selfId);
+        if (entry?.record.status === 'alive') this.#table.commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
+        else if (entry?.record.status === 'suspect') this.#table.confirm(entry, this.#selfId);
         return;
       case 'timers': {
         const status = entry?.record.status;
-        if (entry === undefined) this.#watched.delete(nodeId);
-        else if (status === 'suspect' && (entry.suspicion?.remaining(now) ?? 0) <= 0) this.#commit(entry, withStatus(entry.record, 'dead'), undefined, now);
-        else if ((status === 'dead' || status === 'left') && now - entry.since >= this.#config.reapTimeoutMs) this.#reap(entry);
+        if (entry === undefined) return;
+        if (status === 'suspect' && (entry.suspicion?.remaining(now) ?? 0) <= 0) this.#table.commit(entry, withStatus(entry.record, 'dead'), undefined, now);
+        else if ((status === 'dead' || status === 'left') && now - entry.since >= this.#config.reapTimeoutMs) this.#table.reap(entry);
         return;
       }
       case 'own':
@@ -377,16 +329,16 @@ export class Membership {
   #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, source: NodeId | undefined, now: number): void {
     const suspecter = record.suspectedBy === nodeId ? undefined : record.suspectedBy;
     if (entry === undefined) {
-      const tombstone = this.#tombstones.get(nodeId);
-      if (tombstone === undefined || compareVersion(versionOf(record), tombstone) > 0) this.#commit(undefined, record, suspecter, now);
+      const tombstone = this.#table.tombstone(nodeId);
+      if (tombstone === undefined || compareVersion(versionOf(record), tombstone) > 0) this.#table.commit(undefined, record, suspecter, now);
       return;
     }
     const order = compareFreshness(record, entry.record);
-    if (order === 0 && record.status === 'suspect') this.#confirm(entry, suspecter);
+    if (order === 0 && record.status === 'suspect') this.#table.confirm(entry, suspecter);
     if (order < 0 && source === nodeId && record.generation < entry.record.generation) return this.#tellLaterLife(nodeId);
     if (order <= 0) return;
     if (record.status === 'dead') return this.#deadClaim(entry, record, source === nodeId ? undefined : source, now);
-    this.#commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
+    this.#table.commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
   }
 
   /**
@@ -400,9 +352,9 @@ export class Membership {
   #deadClaim(entry: Entry, record: MemberRecord, claimant: NodeId | undefined, now: number): void {
     const held = entry.record;
     const same = sameVersion(record, held);
-    if (held.status === 'alive') return this.#commit(entry, withStatus(same ? held : record, 'suspect', claimant), claimant, now);
+    if (held.status === 'alive') return this.#table.commit(entry, withStatus(same ? held : record, 'suspect', claimant), claimant, now);
     if (same && held.status === 'suspect' && claimant !== undefined && entry.suspicion?.counts(claimant) === true) return;
-    this.#commit(entry, same ? withStatus(held, 'dead') : record, undefined, now);
+    this.#table.commit(entry, same ? withStatus(held, 'dead') : record, undefined, now);
   }
 
   /** Invariant 10: `nodeId` runs at a lower generation than we hold: send it ours, first in line. */
@@ -410,13 +362,6 @@ export class Membership {
     this.#counters.laterLivesTold++;
     this.#queue.enqueue(nodeId, true);
     this.#out.push(this.#prober.nudge(nodeId));
-  }
-
-  /** Invariant 5: counts an independent confirmation and, if it is new, passes it on. */
-  #confirm(entry: Entry, suspecter: NodeId | undefined): void {
-    if (entry.suspicion?.confirm(suspecter) !== true) return;
-    entry.record = withStatus(entry.record, 'suspect', suspecter);
-    this.#queue.enqueue(entry.record.nodeId);
   }
 
   /** Invariant 4: our own writes apply; fresher news about us is refuted, or continued above. */
@@ -466,52 +411,6 @@ export class Membership {
     this.#counters.reannouncements++;
     this.#queue.enqueue(this.#selfId, true);
     if (source !== undefined && source !== this.#selfId) this.#out.push(this.#prober.nudge(source));
-  }
-
-  /** Invariants 5 and 7: store `next`, keep the suspicion timer in step, report, queue. */
-  #commit(entry: Entry | undefined, next: MemberRecord, suspecter: NodeId | undefined, now: number): void {
-    const previous = entry?.record.status ?? 'unknown';
-    const e = entry ?? this.#insert(next, now);
-    e.record = next;
-    if (previous !== next.status) {
-      this.#idLists = undefined;
-      e.since = now;
-      if (next.status === 'suspect') this.#counters.suspicions++;
-      if (next.status === 'dead') this.#counters.deaths++;
-      this.#out.push({ type: 'status', nodeId: next.nodeId, previous, status: next.status, member: next });
-    }
-    if (next.status !== 'suspect') e.suspicion = undefined;
-    else if (e.suspicion !== undefined) e.suspicion.confirm(suspecter);
-    else e.suspicion = this.#newSuspicion(now, suspecter);
-    if (next.status === 'alive') this.#watched.delete(next.nodeId);
-    else this.#watched.add(next.nodeId);
-    this.#queue.enqueue(next.nodeId);
-  }
-
-  #insert(record: MemberRecord, now: number): Entry {
-    const entry: Entry = { record, since: now, suspicion: undefined };
-    this.#entries.set(record.nodeId, entry);
-    this.#idLists = undefined;
-    this.#tombstones.delete(record.nodeId);
-    return entry;
-  }
-
-  #newSuspicion(now: number, suspecter: NodeId | undefined): Suspicion {
-    const n = this.#entries.size + 1;
-    const k = expectedConfirmations(this.#config.suspicionMult, n);
-    return new Suspicion(now, k, suspicionBounds(this.#config, n), suspecter);
-  }
-
-  /** Invariant 6: forget a dead or left member, keeping its version as a tombstone. */
-  #reap(entry: Entry): void {
-    const { record } = entry;
-    this.#entries.delete(record.nodeId);
-    this.#idLists = undefined;
-    this.#watched.delete(record.nodeId);
-    this.#tombstones.set(record.nodeId, versionOf(record));
-    this.#queue.remove(record.nodeId);
-    this.#counters.reaped++;
-    this.#out.push({ type: 'status', nodeId: record.nodeId, previous: record.status, status: 'removed', member: record });
   }
 }
 
