@@ -18,8 +18,10 @@ export interface MembershipConfig {
   readonly reapTimeoutMs: number;
   /** Most member records piggybacked on one message. */
   readonly gossipMaxPerMessage: number;
-  /** Generations above epoch seconds this far ahead of now are ignored (see maxGeneration). */
+  /** Generations above epoch seconds this far ahead of the wall clock are ignored (see maxGeneration). */
   readonly maxFutureGenerationMs: number;
+  /** Lifeguard's local health: a node missing acks stretches its probe interval and timeout up to this multiple (1 turns it off). */
+  readonly awarenessMaxMultiplier: number;
 }
 
 /** The names of the presets. */
@@ -38,6 +40,7 @@ const LAN: MembershipConfig = Object.freeze({
   reapTimeoutMs: 30_000, // memberlist LAN GossipToTheDeadTime: dead members stay visible while the news spreads
   gossipMaxPerMessage: 16, // keeps a piggyback to a few KiB (a record is ~100–300 bytes) on any frame
   maxFutureGenerationMs: YEAR_MS, // one year: tolerates epoch-seconds generations from badly set clocks, rejects absurd ones
+  awarenessMaxMultiplier: 8, // memberlist AwarenessMaxMultiplier: a struggling node probes up to 8× more slowly instead of suspecting healthy peers
 });
 
 /** Fast timers for tests and a single machine (memberlist's DefaultLocalConfig, shortened further). */
@@ -51,6 +54,7 @@ const LOCAL: MembershipConfig = Object.freeze({
   reapTimeoutMs: 15_000, // memberlist local GossipToTheDeadTime
   gossipMaxPerMessage: 16, // as on a LAN: frame size does not depend on the link's latency
   maxFutureGenerationMs: YEAR_MS, // same sanity bound as everywhere
+  awarenessMaxMultiplier: 8, // memberlist default: a starved test process slows its own probes rather than suspecting others
 });
 
 /** Across the internet or slow links (memberlist's DefaultWANConfig). */
@@ -64,6 +68,7 @@ const WAN: MembershipConfig = Object.freeze({
   reapTimeoutMs: 60_000, // memberlist WAN GossipToTheDeadTime: news spreads more slowly
   gossipMaxPerMessage: 8, // smaller frames on slow links
   maxFutureGenerationMs: YEAR_MS, // same sanity bound as everywhere
+  awarenessMaxMultiplier: 8, // memberlist default: the bound on self-doubt does not depend on the network
 });
 
 /** The presets: `lan` (the default), `local` (fast timers for tests), `wan`. */
@@ -86,6 +91,7 @@ const RULES: Readonly<Record<keyof MembershipConfig, Rule>> = {
   reapTimeoutMs: { min: 0, max: 365 * DAY_MS },
   gossipMaxPerMessage: { min: 1, max: 4096 },
   maxFutureGenerationMs: { min: 0, max: 100 * 365 * DAY_MS },
+  awarenessMaxMultiplier: { min: 1, max: 64 },
 };
 
 const invalid = (message: string): ChorusError => new ChorusError(ErrorCode.InvalidConfig, message);

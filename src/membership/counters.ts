@@ -6,8 +6,12 @@ export type MembershipCounters = {
   ignoredFutureGeneration: number;
   /** Peers that introduced themselves with our node id and another boot nonce. */
   duplicateIdentity: number;
-  /** Gossip about ourselves at a higher generation than ours: we cannot out-version it (restored data directory or a copy). */
+  /** News of a later life of ours (a higher generation) that we did not continue above (see selfVerdict: a copy, or we left). */
   supersededSelf: number;
+  /** Times our generation went backwards (restored data directory, deleted generation file) and we raised it above the mesh's memory. */
+  generationRaises: number;
+  /** Times a member announced a lower generation than we hold for it and we sent it ours. */
+  laterLivesTold: number;
   /** Times we raised our incarnation to refute news about ourselves. */
   refutations: number;
   /** Times a peer gossiped an older record of us and we re-announced ours to it. */
@@ -28,6 +32,11 @@ export type MembershipCounters = {
   deaths: number;
   /** Dead or left members removed after reapTimeoutMs, leaving a tombstone. */
   reaped: number;
+  /**
+   * Lifeguard's local health score now (a level, not a count): 0 is healthy; our probe
+   * interval and timeout are stretched by awareness + 1. At most awarenessMaxMultiplier − 1.
+   */
+  awareness: number;
 };
 
 /** All counters at zero. */
@@ -37,6 +46,8 @@ export function newMembershipCounters(): MembershipCounters {
     ignoredFutureGeneration: 0,
     duplicateIdentity: 0,
     supersededSelf: 0,
+    generationRaises: 0,
+    laterLivesTold: 0,
     refutations: 0,
     reannouncements: 0,
     probesSent: 0,
@@ -47,5 +58,6 @@ export function newMembershipCounters(): MembershipCounters {
     suspicions: 0,
     deaths: 0,
     reaped: 0,
+    awareness: 0,
   };
 }

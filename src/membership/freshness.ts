@@ -28,6 +28,11 @@ export const MAX_TAG_VALUE_LENGTH = 256;
 
 const STATUSES: readonly MemberStatus[] = ['alive', 'suspect', 'dead', 'left'];
 
+/** The status a rank stands for (the inverse of STATUS_RANK), or undefined for no status. */
+export function statusOfRank(rank: number): MemberStatus | undefined {
+  return STATUSES.find((s) => STATUS_RANK[s] === rank);
+}
+
 /** The version triple of a record. */
 export function versionOf(r: Pick<MemberRecord, 'generation' | 'incarnation' | 'status'>): MemberVersion {
   return [r.generation, r.incarnation, STATUS_RANK[r.status]];
@@ -62,13 +67,14 @@ export function isFresherUpdate(incoming: unknown, current: MemberRecord | undef
 }
 
 /**
- * The highest generation accepted at `now`: epoch seconds `maxFutureMs` ahead. Generations
- * are normally small counters (+1 per start), which always pass; a deployment that seeds
- * them from epoch seconds still passes as long as its clock is within `maxFutureMs` of ours.
- * Anything above is a corrupt or hostile value that would otherwise win every comparison forever.
+ * The highest generation accepted at wall-clock time `wallMs` (ms since the epoch, never a
+ * monotonic timer base): epoch seconds `maxFutureMs` ahead. Generations are normally small
+ * counters (+1 per start), which always pass; a deployment that seeds them from epoch
+ * seconds still passes as long as its clock is within `maxFutureMs` of ours. Anything above
+ * is a corrupt or hostile value that would otherwise win every comparison forever.
  */
-export function maxGeneration(now: number, maxFutureMs: number): number {
-  return Math.floor((now + maxFutureMs) / 1000);
+export function maxGeneration(wallMs: number, maxFutureMs: number): number {
+  return Math.floor((wallMs + maxFutureMs) / 1000);
 }
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

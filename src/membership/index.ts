@@ -11,6 +11,7 @@ export {
   memberProblem,
   parseVersion,
   sameVersion,
+  statusOfRank,
   versionOf,
   withStatus,
   type MemberVersion,
@@ -19,4 +20,7 @@ export { STATUS_RANK, type MemberRecord, type MemberStatus } from './member.ts';
 export { Membership, type MembershipInit } from './membership.ts';
 export { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 export { nextRoundRobin, type RoundRobin } from './round-robin.ts';
+export { laterLife, selfVerdict, type SelfVerdict, type SelfVerdictLimits } from './self-news.ts';
+export { AWARENESS_DELTA, nextAwareness, scaleByAwareness } from './awareness.ts';
+export { idListsOf, membershipProblems, type MembershipState } from './invariants.ts';
 export { expectedConfirmations, remainingSuspicionTime, Suspicion, suspicionBounds, type SuspicionBounds } from './suspicion.ts';

@@ -1,25 +1,17 @@
+import type { Clock } from '../core/clock.ts';
 import { ChorusError, ErrorCode } from '../core/errors.ts';
 import { isNodeId, type NodeId } from '../core/ids.ts';
 import type { Random } from '../core/random.ts';
+import { AWARENESS_DELTA } from './awareness.ts';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.ts';
 import { validateMembershipConfig, type MembershipConfig } from './config.ts';
 import { newMembershipCounters, type MembershipCounters } from './counters.ts';
-import {
-  cleanMember,
-  compareFreshness,
-  compareVersion,
-  maxGeneration,
-  memberProblem,
-  parseVersion,
-  sameVersion,
-  versionOf,
-  withStatus,
-  type MemberVersion,
-} from './freshness.ts';
+import { cleanMember, compareFreshness, compareVersion, maxGeneration, memberProblem, parseVersion, sameVersion, versionOf, withStatus } from './freshness.ts';
 import type { MemberRecord } from './member.ts';
+import { MemberTable, type Entry } from './member-table.ts';
 import { probeMessageProblem, type MembershipOutput, type ProbeMessage } from './messages.ts';
 import { Prober, type ProbeCandidates } from './probe.ts';
-import { expectedConfirmations, Suspicion, suspicionBounds } from './suspicion.ts';
+import { laterLife, selfVerdict } from './self-news.ts';
 
 /** What a Membership needs to start: our own record (alive, incarnation 0 unless given), boot nonce, config, randomness, time. */
 export interface MembershipInit {
@@ -27,16 +19,10 @@ export interface MembershipInit {
   bootNonce: string;
   config: MembershipConfig;
   random: Random;
+  /** The time base of the `now` arguments (monotonic: timers only). */
   now: number;
-}
-
-/** What we hold about one other member. */
-interface Entry {
-  record: MemberRecord;
-  /** When the current status began (reaping counts from here). */
-  since: number;
-  /** Running iff status is suspect (invariant 5). */
-  suspicion: Suspicion | undefined;
+  /** Wall-clock time, read only to bound generations (which may be epoch seconds; see maxGeneration). */
+  clock: Clock;
 }
 
 /** Why #evaluate is called. */
@@ -55,16 +41,20 @@ type Evidence =
  * detection). Every call takes `now` and returns what to send and what changed; the caller
  * owns sockets and timers.
  *
- * Invariants, all decided in `#evaluate`, the one place where a member's record changes:
+ * Invariants, all decided in `#evaluate`, the one place where a member's record changes
+ * (MemberTable does the bookkeeping of 5 to 7):
  *  1. Only records that pass `memberProblem` and whose generation is at most
- *     `maxGeneration(now)` reach `#evaluate`; the rest are counted and dropped.
+ *     `maxGeneration` of the wall clock reach `#evaluate`; the rest are counted and dropped.
  *  2. Another member's owner fields (name, generation, incarnation, addresses, port,
  *     capabilities, tags) change only with a strictly fresher version, taken whole.
  *  3. A claim at the version we hold may only raise the status rank (alive → suspect →
  *     dead → left) and changes nothing else (but `suspectedBy`, see 5).
- *  4. Our own record changes only by our own writes (leave, setAddresses) and refutations:
- *     news about us at our generation that is fresher than our record is refuted with
- *     incarnation = its incarnation + 1; a higher generation is counted (`supersededSelf`).
+ *  4. Our own record changes only by our own writes (leave, setAddresses), refutations and
+ *     generation raises, and is never suspect or dead: news about us at our generation that
+ *     is fresher than our record is refuted with incarnation = its incarnation + 1. News of
+ *     a higher generation means ours went backwards (a restored data directory): we continue
+ *     at that generation + 1, incarnation 0, and report a `generation` output (selfVerdict
+ *     says when not: then it is counted as `supersededSelf`).
  *  5. A member has a running Suspicion iff its status is suspect. Each independent
  *     suspecter (a claim's `suspectedBy`, or ourselves when our own probe fails), other
  *     than the suspect, confirms it at most once; a new confirmation is stamped on the
@@ -77,20 +67,33 @@ type Evidence =
  *     `status` output, and every accepted change is queued for piggybacking.
  *  8. Our own node id is never a peer entry; a hello with our id and another boot nonce is
  *     reported as `duplicate-identity` and goes no further.
+ *  9. A remote claim that a member we hold alive is dead (at our version or a fresher one)
+ *     makes it suspect, its sender the suspecter; only a claim against a suspicion at the
+ *     same version, from a sender that does not count in it yet, makes it dead.
+ * 10. A member that announces itself at a lower generation than we hold is sent our record
+ *     (queued first, and a ping to carry it), so it learns of its later life; a reaped one
+ *     is told through the handshake (`laterLifeOf`).
+ *
+ * `checkInvariants()` checks 4 to 8 and the derived state (watched ids: exactly the entries
+ * that are not alive; the cached id lists; the awareness score within its range) mechanically.
+ *
+ * Lifeguard's local health awareness (awareness.ts): each failed probe of ours and each
+ * refutation of a suspicion about us raise a score, each acked probe lowers it; our probe
+ * interval and timeout are stretched by score + 1.
  */
 export class Membership {
   readonly #config: MembershipConfig;
   readonly #bootNonce: string;
+  readonly #clock: Clock;
   readonly #selfId: NodeId;
   #self: MemberRecord;
-  readonly #entries = new Map<NodeId, Entry>();
-  /** Entries that are not alive: the only ones with timers. */
-  readonly #watched = new Set<NodeId>();
-  readonly #tombstones = new Map<NodeId, MemberVersion>();
   readonly #queue = new BroadcastQueue();
   readonly #counters = newMembershipCounters();
+  readonly #table: MemberTable;
   readonly #prober: Prober;
   #out: MembershipOutput[] = [];
+  /** Whether we raised our generation above a live later life in this run (see selfVerdict). */
+  #raisedAboveLive = false;
 
   /** Starts as an alive member knowing only itself; throws CHORUS_INVALID_CONFIG on a bad config or self record. */
   constructor(init: MembershipInit) {
@@ -99,11 +102,13 @@ export class Membership {
     const problem = memberProblem(self);
     if (problem !== undefined) throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: ${problem}`);
     this.#self = cleanMember(self as MemberRecord);
-    if (this.#self.generation > maxGeneration(init.now, this.#config.maxFutureGenerationMs)) {
+    this.#clock = init.clock;
+    if (this.#self.generation > this.#maxGeneration()) {
       throw new ChorusError(ErrorCode.InvalidConfig, `membership self record: generation ${this.#self.generation} is beyond maxGeneration`);
     }
     this.#selfId = this.#self.nodeId;
     this.#bootNonce = init.bootNonce;
+    this.#table = new MemberTable(this.#config, this.#queue, this.#counters, (o) => this.#out.push(o));
     this.#prober = new Prober(this.#selfId, this.#config, init.random, this.#counters, init.now);
     this.#queue.enqueue(this.#selfId, true);
   }
@@ -113,12 +118,12 @@ export class Membership {
     const { sends, failed } = this.#prober.tick(now, this.#candidates);
     for (const send of sends) {
       // Lifeguard's buddy system: a ping to a suspect carries the suspicion, so it can refute.
-      const target = send.type === 'send' && send.message.kind === 'ping' ? this.#entries.get(send.to) : undefined;
+      const target = send.type === 'send' && send.message.kind === 'ping' ? this.#table.get(send.to) : undefined;
       if (target?.record.status === 'suspect') this.#queue.enqueue(target.record.nodeId, true);
     }
     this.#out.push(...sends);
     if (failed !== undefined) this.#evaluate(failed, { kind: 'probe-failed' }, now);
-    for (const id of [...this.#watched]) this.#evaluate(id, { kind: 'timers' }, now);
+    for (const id of this.#table.watched()) this.#evaluate(id, { kind: 'timers' }, now);
     return this.#drain();
   }
 
@@ -127,16 +132,7 @@ export class Membership {
    * tick exactly then instead of on a grid, so no timeout is stretched by the grid's step.
    */
   nextWakeAt(): number {
-    let at = this.#prober.wakeAt();
-    for (const id of this.#watched) {
-      const e = this.#entries.get(id);
-      if (e === undefined) continue;
-      const s = e.record.status;
-      // remaining(t) = timeout − (t − start), so the deadline is start + remaining(start).
-      if (s === 'suspect' && e.suspicion !== undefined) at = Math.min(at, e.suspicion.startedAt + e.suspicion.remaining(e.suspicion.startedAt));
-      else if (s === 'dead' || s === 'left') at = Math.min(at, e.since + this.#config.reapTimeoutMs);
-    }
-    return at;
+    return Math.min(this.#prober.wakeAt(), this.#table.nextDeadline());
   }
 
   /** Handles a probe message from an authenticated peer: answers pings, relays ping-reqs, matches acks. */
@@ -177,12 +173,14 @@ export class Membership {
     return this.#drain();
   }
 
-  /** Any authenticated message from `from` proves it alive: an open probe of it is satisfied. */
+  /**
+   * An authenticated message from `from` arrived. It does not satisfy a probe of `from` (only
+   * a matching ack does), but it shows where our news must go.
+   */
   heard(from: NodeId, _now: number): void {
-    this.#prober.heard(from);
     // Lifeguard's buddy system, extended: a member we hold as suspect or dead is talking to
     // us, so our next messages carry that claim, for it to hear and refute.
-    const status = this.#entries.get(from)?.record.status;
+    const status = this.#table.get(from)?.record.status;
     if ((status === 'suspect' || status === 'dead') && !this.#queue.has(from)) this.#queue.enqueue(from, true);
     // Whoever still talks to us after we left has not heard it yet.
     if (this.#self.status === 'left' && !this.#queue.has(this.#selfId)) this.#queue.enqueue(this.#selfId, true);
@@ -190,7 +188,7 @@ export class Membership {
 
   /** Up to `max` (capped at gossipMaxPerMessage) queued updates, each sent ceil(λ·log10(N+1)) times, fewest-sent first. */
   piggyback(max: number): MemberRecord[] {
-    const limit = retransmitLimit(this.#config.retransmitMult, this.#entries.size + 1);
+    const limit = retransmitLimit(this.#config.retransmitMult, this.#table.size + 1);
     const ids = this.#queue.take(Math.min(max, this.#config.gossipMaxPerMessage), limit);
     return ids.map((id) => this.get(id)).filter((r): r is MemberRecord => r !== undefined);
   }
@@ -231,6 +229,16 @@ export class Membership {
     return this.#drain();
   }
 
+  /**
+   * What we remember of `record`'s member at a higher generation than it carries (our record,
+   * or a reaped member's tombstone version), for telling a member whose generation went
+   * backwards; undefined when we remember nothing later.
+   */
+  laterLifeOf(record: MemberRecord): MemberRecord | undefined {
+    if (record.nodeId === this.#selfId) return undefined;
+    return laterLife(record, this.#table.get(record.nodeId)?.record, this.#table.tombstone(record.nodeId));
+  }
+
   /** Our own record as the mesh should see it. */
   self(): MemberRecord {
     return this.#self;
@@ -238,17 +246,25 @@ export class Membership {
 
   /** The record of `nodeId` (ourselves included), or undefined if unknown or reaped. */
   get(nodeId: NodeId): MemberRecord | undefined {
-    return nodeId === this.#selfId ? this.#self : this.#entries.get(nodeId)?.record;
+    return nodeId === this.#selfId ? this.#self : this.#table.get(nodeId)?.record;
   }
 
   /** Every member we hold, ourselves included, reaped ones excluded, sorted by node id. */
   members(): MemberRecord[] {
-    return [this.#self, ...[...this.#entries.values()].map((e) => e.record)].sort(byNodeId);
+    return [this.#self, ...this.#table.records()].sort(byNodeId);
   }
 
   /** Alive and suspect members other than ourselves, sorted. */
   aliveNodeIds(): NodeId[] {
-    return this.#idsWith('live').slice();
+    return this.#table.ids('live').slice();
+  }
+
+  /**
+   * Every violated invariant (see the class comment, and own record never suspect or dead),
+   * described for a human; empty when all hold. Tests and the simulator call it after every step.
+   */
+  checkInvariants(): string[] {
+    return this.#table.problems(this.#selfId, this.#self);
   }
 
   /** A snapshot of the counters (see MembershipCounters; assignable to Readonly<Record<string, number>>). */
@@ -257,26 +273,9 @@ export class Membership {
   }
 
   readonly #candidates: ProbeCandidates = {
-    targets: () => this.#idsWith('live'),
-    helpers: () => this.#idsWith('alive'),
+    targets: () => this.#table.ids('live'),
+    helpers: () => this.#table.ids('alive'),
   };
-
-  /** Sorted id lists by status class, rebuilt only after a member appears, changes status or goes. */
-  #idLists: { live: NodeId[]; alive: NodeId[] } | undefined;
-
-  #idsWith(which: 'live' | 'alive'): readonly NodeId[] {
-    if (this.#idLists === undefined) {
-      const live: NodeId[] = [];
-      const alive: NodeId[] = [];
-      for (const [id, e] of this.#entries) {
-        const s = e.record.status;
-        if (s === 'alive') alive.push(id);
-        if (s === 'alive' || s === 'suspect') live.push(id);
-      }
-      this.#idLists = { live: live.sort(), alive: alive.sort() };
-    }
-    return this.#idLists[which];
-  }
 
   #drain(): MembershipOutput[] {
     const out = this.#out;
@@ -291,29 +290,34 @@ export class Membership {
       return;
     }
     const record = cleanMember(x as MemberRecord);
-    if (record.generation > maxGeneration(now, this.#config.maxFutureGenerationMs)) {
+    if (record.generation > this.#maxGeneration()) {
       this.#counters.ignoredFutureGeneration++;
       return;
     }
     this.#evaluate(record.nodeId, { kind: 'record', record, source }, now);
   }
 
+  /** The highest generation accepted now: bounded by the wall clock, never by the monotonic `now`. */
+  #maxGeneration(): number {
+    return maxGeneration(this.#clock.now(), this.#config.maxFutureGenerationMs);
+  }
+
   /** The one place where a member's record and status are decided (see the invariants above). */
   #evaluate(nodeId: NodeId, evidence: Evidence, now: number): void {
     if (nodeId === this.#selfId) return this.#evaluateSelf(evidence);
-    const entry = this.#entries.get(nodeId);
+    const entry = this.#table.get(nodeId);
     switch (evidence.kind) {
       case 'record':
-        return this.#evaluateRecord(nodeId, entry, evidence.record, now);
+        return this.#evaluateRecord(nodeId, entry, evidence.record, evidence.source, now);
       case 'probe-failed':
-        if (entry?.record.status === 'alive') this.#commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
-        else if (entry?.record.status === 'suspect') this.#confirm(entry, this.#selfId);
+        if (entry?.record.status === 'alive') this.#table.commit(entry, withStatus(entry.record, 'suspect', this.#selfId), this.#selfId, now);
+        else if (entry?.record.status === 'suspect') this.#table.confirm(entry, this.#selfId);
         return;
       case 'timers': {
         const status = entry?.record.status;
-        if (entry === undefined) this.#watched.delete(nodeId);
-        else if (status === 'suspect' && (entry.suspicion?.remaining(now) ?? 0) <= 0) this.#commit(entry, withStatus(entry.record, 'dead'), undefined, now);
-        else if ((status === 'dead' || status === 'left') && now - entry.since >= this.#config.reapTimeoutMs) this.#reap(entry);
+        if (entry === undefined) return;
+        if (status === 'suspect' && (entry.suspicion?.remaining(now) ?? 0) <= 0) this.#table.commit(entry, withStatus(entry.record, 'dead'), undefined, now);
+        else if ((status === 'dead' || status === 'left') && now - entry.since >= this.#config.reapTimeoutMs) this.#table.reap(entry);
         return;
       }
       case 'own':
@@ -321,28 +325,46 @@ export class Membership {
     }
   }
 
-  /** Invariants 2, 3, 5 and 6 for a record about another member. */
-  #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, now: number): void {
+  /** Invariants 2, 3, 5, 6 and 9 for a record about another member. */
+  #evaluateRecord(nodeId: NodeId, entry: Entry | undefined, record: MemberRecord, source: NodeId | undefined, now: number): void {
     const suspecter = record.suspectedBy === nodeId ? undefined : record.suspectedBy;
     if (entry === undefined) {
-      const tombstone = this.#tombstones.get(nodeId);
-      if (tombstone === undefined || compareVersion(versionOf(record), tombstone) > 0) this.#commit(undefined, record, suspecter, now);
+      const tombstone = this.#table.tombstone(nodeId);
+      if (tombstone === undefined || compareVersion(versionOf(record), tombstone) > 0) this.#table.commit(undefined, record, suspecter, now);
       return;
     }
     const order = compareFreshness(record, entry.record);
-    if (order === 0 && record.status === 'suspect') this.#confirm(entry, suspecter);
+    if (order === 0 && record.status === 'suspect') this.#table.confirm(entry, suspecter);
+    if (order < 0 && source === nodeId && record.generation < entry.record.generation) return this.#tellLaterLife(nodeId);
     if (order <= 0) return;
-    this.#commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
+    if (record.status === 'dead') return this.#deadClaim(entry, record, source === nodeId ? undefined : source, now);
+    this.#table.commit(entry, sameVersion(record, entry.record) ? withStatus(entry.record, record.status, suspecter) : record, suspecter, now);
   }
 
-  /** Invariant 5: counts an independent confirmation and, if it is new, passes it on. */
-  #confirm(entry: Entry, suspecter: NodeId | undefined): void {
-    if (entry.suspicion?.confirm(suspecter) !== true) return;
-    entry.record = withStatus(entry.record, 'suspect', suspecter);
-    this.#queue.enqueue(entry.record.nodeId);
+  /**
+   * Invariant 9: a claim from `claimant` that a member is dead, fresher than what we hold.
+   * Against a member we hold alive it is only a suspicion (memberlist's push-pull does the
+   * same), so the member can refute: an isolated node's stale verdicts must not kill the
+   * nodes it lost sight of when the partition heals. Against a suspicion at the same version
+   * it is applied, unless the claimant already counts in that suspicion: its stale record,
+   * retransmitted or relayed back as a suspicion, is no new evidence.
+   */
+  #deadClaim(entry: Entry, record: MemberRecord, claimant: NodeId | undefined, now: number): void {
+    const held = entry.record;
+    const same = sameVersion(record, held);
+    if (held.status === 'alive') return this.#table.commit(entry, withStatus(same ? held : record, 'suspect', claimant), claimant, now);
+    if (same && held.status === 'suspect' && claimant !== undefined && entry.suspicion?.counts(claimant) === true) return;
+    this.#table.commit(entry, same ? withStatus(held, 'dead') : record, undefined, now);
   }
 
-  /** Invariant 4: our own writes apply; fresher news about us at our generation is refuted. */
+  /** Invariant 10: `nodeId` runs at a lower generation than we hold: send it ours, first in line. */
+  #tellLaterLife(nodeId: NodeId): void {
+    this.#counters.laterLivesTold++;
+    this.#queue.enqueue(nodeId, true);
+    this.#out.push(this.#prober.nudge(nodeId));
+  }
+
+  /** Invariant 4: our own writes apply; fresher news about us is refuted, or continued above. */
   #evaluateSelf(evidence: Evidence): void {
     const me = this.#self;
     if (evidence.kind === 'own') {
@@ -354,15 +376,30 @@ export class Membership {
       return;
     }
     if (evidence.kind !== 'record') return;
-    const claim = evidence.record;
-    const order = compareFreshness(claim, me);
-    if (order < 0) return this.#reannounce(evidence.source);
-    if (claim.generation > me.generation) this.#counters.supersededSelf++;
-    if (claim.generation !== me.generation || order === 0) return;
-    if (claim.incarnation >= Number.MAX_SAFE_INTEGER) return; // cannot be outbid; counted nowhere better
-    this.#self = Object.freeze({ ...me, incarnation: claim.incarnation + 1 });
-    this.#counters.refutations++;
-    this.#queue.enqueue(this.#selfId, true);
+    const verdict = selfVerdict(me, evidence.record, { maxGeneration: this.#maxGeneration(), raisedAboveLive: this.#raisedAboveLive });
+    switch (verdict.kind) {
+      case 'ignore':
+        return;
+      case 'reannounce':
+        return this.#reannounce(evidence.source);
+      case 'superseded':
+        this.#counters.supersededSelf++;
+        return;
+      case 'refute':
+        this.#self = Object.freeze({ ...me, incarnation: verdict.incarnation });
+        this.#counters.refutations++;
+        // Being suspected is a sign that we, not the others, are slow (Lifeguard).
+        this.#prober.adjustAwareness(AWARENESS_DELTA.refuted);
+        this.#queue.enqueue(this.#selfId, true);
+        return;
+      case 'raise':
+        this.#self = Object.freeze({ ...me, generation: verdict.generation, incarnation: 0, status: 'alive' });
+        this.#raisedAboveLive ||= verdict.live;
+        this.#counters.generationRaises++;
+        this.#queue.enqueue(this.#selfId, true);
+        this.#out.push({ type: 'generation', previous: me.generation, generation: verdict.generation });
+        return;
+    }
   }
 
   /**
@@ -374,52 +411,6 @@ export class Membership {
     this.#counters.reannouncements++;
     this.#queue.enqueue(this.#selfId, true);
     if (source !== undefined && source !== this.#selfId) this.#out.push(this.#prober.nudge(source));
-  }
-
-  /** Invariants 5 and 7: store `next`, keep the suspicion timer in step, report, queue. */
-  #commit(entry: Entry | undefined, next: MemberRecord, suspecter: NodeId | undefined, now: number): void {
-    const previous = entry?.record.status ?? 'unknown';
-    const e = entry ?? this.#insert(next, now);
-    e.record = next;
-    if (previous !== next.status) {
-      this.#idLists = undefined;
-      e.since = now;
-      if (next.status === 'suspect') this.#counters.suspicions++;
-      if (next.status === 'dead') this.#counters.deaths++;
-      this.#out.push({ type: 'status', nodeId: next.nodeId, previous, status: next.status, member: next });
-    }
-    if (next.status !== 'suspect') e.suspicion = undefined;
-    else if (e.suspicion !== undefined) e.suspicion.confirm(suspecter);
-    else e.suspicion = this.#newSuspicion(now, suspecter);
-    if (next.status === 'alive') this.#watched.delete(next.nodeId);
-    else this.#watched.add(next.nodeId);
-    this.#queue.enqueue(next.nodeId);
-  }
-
-  #insert(record: MemberRecord, now: number): Entry {
-    const entry: Entry = { record, since: now, suspicion: undefined };
-    this.#entries.set(record.nodeId, entry);
-    this.#idLists = undefined;
-    this.#tombstones.delete(record.nodeId);
-    return entry;
-  }
-
-  #newSuspicion(now: number, suspecter: NodeId | undefined): Suspicion {
-    const n = this.#entries.size + 1;
-    const k = expectedConfirmations(this.#config.suspicionMult, n);
-    return new Suspicion(now, k, suspicionBounds(this.#config, n), suspecter);
-  }
-
-  /** Invariant 6: forget a dead or left member, keeping its version as a tombstone. */
-  #reap(entry: Entry): void {
-    const { record } = entry;
-    this.#entries.delete(record.nodeId);
-    this.#idLists = undefined;
-    this.#watched.delete(record.nodeId);
-    this.#tombstones.set(record.nodeId, versionOf(record));
-    this.#queue.remove(record.nodeId);
-    this.#counters.reaped++;
-    this.#out.push({ type: 'status', nodeId: record.nodeId, previous: record.status, status: 'removed', member: record });
   }
 }
 

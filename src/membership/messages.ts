@@ -20,7 +20,12 @@ export type MembershipOutput =
   /** A member's status changed; `previous` is 'unknown' when first learned, `status` is 'removed' when reaped. */
   | { type: 'status'; nodeId: NodeId; previous: MemberStatus | 'unknown'; status: MemberStatus | 'removed'; member: MemberRecord }
   /** A peer introduced itself with our own node id and another boot nonce: a copied data directory. */
-  | { type: 'duplicate-identity'; nodeId: NodeId; bootNonce: string };
+  | { type: 'duplicate-identity'; nodeId: NodeId; bootNonce: string }
+  /**
+   * Our generation went backwards (the mesh remembers a later one) and was raised from
+   * `previous` to `generation`: the caller must persist it, so the next start begins above it.
+   */
+  | { type: 'generation'; previous: number; generation: number };
 
 const KINDS: ReadonlySet<string> = new Set(['ping', 'ping-req', 'ack']);
 

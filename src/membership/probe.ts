@@ -1,17 +1,21 @@
 import type { NodeId } from '../core/ids.ts';
 import { randomInt, sample, type Random } from '../core/random.ts';
 import type { MembershipConfig } from './config.ts';
+import { AWARENESS_DELTA, nextAwareness, scaleByAwareness } from './awareness.ts';
 import type { MembershipOutput, ProbeMessage } from './messages.ts';
 import { EMPTY_ROUND_ROBIN, nextRoundRobin, type RoundRobin } from './round-robin.ts';
 
 // The SWIM probe cycle, without any status decisions: it says which probe failed and leaves
-// the verdict to Membership. One probe is open at a time:
+// the verdict to Membership. Only an ack carrying the probe's sequence number and target
+// (direct, or relayed by a ping-req helper) satisfies a probe, as in memberlist: other traffic
+// from the target proves that it can send, not that it hears us. One probe is open at a time:
 //   startedAt                      ping the target
 //   startedAt + probeTimeoutMs     no ack yet: ping-req through k random alive others
 //   end of the probe period        no ack at all: report the target as failed
 // The period ends at startedAt + probeIntervalMs, or, when the ping-reqs went out late
 // (a coarse tick), probeIntervalMs − probeTimeoutMs after they did, so helpers always
-// get their share of the period.
+// get their share of the period. Both durations are stretched by the awareness score at the
+// probe's start (Lifeguard scales the probe interval and timeout; see awareness.ts).
 
 /** Counters the prober increments (a subset of Membership's). */
 export interface ProbeCounters {
@@ -19,6 +23,8 @@ export interface ProbeCounters {
   indirectProbes: number;
   relayedProbes: number;
   droppedRelays: number;
+  /** Lifeguard's local health score (see awareness.ts), kept here by the prober. */
+  awareness: number;
 }
 
 /** Lists the prober asks for, computed only when a probe needs them. */
@@ -33,6 +39,9 @@ interface OpenProbe {
   readonly seq: number;
   readonly target: NodeId;
   readonly startedAt: number;
+  /** probeIntervalMs and probeTimeoutMs, stretched by the awareness score at the start. */
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
   endsAt: number;
   indirectSent: boolean;
   acked: boolean;
@@ -83,7 +92,7 @@ export class Prober {
     if (this.#stopped) return Number.POSITIVE_INFINITY;
     const p = this.#open;
     if (p === undefined) return this.#nextProbeAt;
-    return !p.acked && !p.indirectSent ? p.startedAt + this.#config.probeTimeoutMs : p.endsAt;
+    return !p.acked && !p.indirectSent ? p.startedAt + p.timeoutMs : p.endsAt;
   }
 
   /** The work due at `now`: sends to make, and the target whose probe period ended without an ack. */
@@ -95,10 +104,15 @@ export class Prober {
     return { sends, failed };
   }
 
+  /** Moves Lifeguard's local health score by `delta` (see awareness.ts); probes started from now on follow it. */
+  adjustAwareness(delta: number): void {
+    this.#counters.awareness = nextAwareness(this.#counters.awareness, delta, this.#config.awarenessMaxMultiplier);
+  }
+
   #advanceOpen(now: number, candidates: ProbeCandidates, sends: MembershipOutput[]): NodeId | undefined {
     const p = this.#open;
     if (p === undefined) return undefined;
-    if (!p.acked && !p.indirectSent && now >= p.startedAt + this.#config.probeTimeoutMs) {
+    if (!p.acked && !p.indirectSent && now >= p.startedAt + p.timeoutMs) {
       p.indirectSent = true;
       // Alongside the indirect probes, one direct ping over the reliable stream: packet loss
       // alone (which the stream survives) must not make a live member suspect.
@@ -108,22 +122,25 @@ export class Prober {
         sends.push({ type: 'send', to: helper, message: { kind: 'ping-req', probeSeq: p.seq, target: p.target } });
         this.#counters.indirectProbes++;
       }
-      p.endsAt = Math.max(p.endsAt, now + this.#config.probeIntervalMs - this.#config.probeTimeoutMs);
+      p.endsAt = Math.max(p.endsAt, now + p.intervalMs - p.timeoutMs);
     }
     if (now < p.endsAt) return undefined;
     this.#open = undefined;
+    this.adjustAwareness(p.acked ? AWARENESS_DELTA.probeAcked : AWARENESS_DELTA.probeFailed);
     return p.acked ? undefined : p.target;
   }
 
   #start(now: number, candidates: ProbeCandidates, sends: MembershipOutput[]): void {
+    const intervalMs = scaleByAwareness(this.#config.probeIntervalMs, this.#counters.awareness);
+    const timeoutMs = scaleByAwareness(this.#config.probeTimeoutMs, this.#counters.awareness);
     // Keep the cadence when ticks are a little late; restart it when they are very late.
-    this.#nextProbeAt += this.#config.probeIntervalMs;
-    if (this.#nextProbeAt <= now) this.#nextProbeAt = now + this.#config.probeIntervalMs;
+    this.#nextProbeAt += intervalMs;
+    if (this.#nextProbeAt <= now) this.#nextProbeAt = now + intervalMs;
     const { target, next } = nextRoundRobin(this.#roundRobin, candidates.targets(), this.#random);
     this.#roundRobin = next;
     if (target === undefined) return;
     const seq = this.#nextSeq();
-    this.#open = { seq, target, startedAt: now, endsAt: now + this.#config.probeIntervalMs, indirectSent: false, acked: false };
+    this.#open = { seq, target, startedAt: now, intervalMs, timeoutMs, endsAt: now + intervalMs, indirectSent: false, acked: false };
     sends.push({ type: 'send', to: target, message: { kind: 'ping', probeSeq: seq, target } });
     this.#counters.probesSent++;
   }
@@ -139,11 +156,6 @@ export class Prober {
    */
   nudge(to: NodeId): MembershipOutput {
     return { type: 'send', to, message: { kind: 'ping', probeSeq: this.#nextSeq(), target: to } };
-  }
-
-  /** Any message from `from` proves it alive: an open probe of it needs no ack any more. */
-  heard(from: NodeId): void {
-    if (this.#open?.target === from) this.#open.acked = true;
   }
 
   /** Handles one well-formed probe message from `from`, returning the sends it calls for. */

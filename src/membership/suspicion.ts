@@ -73,6 +73,11 @@ export class Suspicion {
     return true;
   }
 
+  /** Whether `source` raised this suspicion or confirmed it already. */
+  counts(source: NodeId): boolean {
+    return this.#sources.has(source);
+  }
+
   /** Independent confirmations so far (at most k). */
   get confirmations(): number {
     return this.#confirmations;

@@ -53,7 +53,9 @@ const monotonic = (): number => performance.now();
  * 1. A local write is acknowledged only after the transaction holding it commits.
  * 2. Eager pushes leave only after the writes they carry are committed, so a restarted node
  *    never reuses a sequence number a peer already holds.
- * 3. The generation is on disk before the node sends anything.
+ * 3. The generation is on disk before the node sends anything: at start, and when the mesh
+ *    makes the engine raise it (a generation that went backwards), before the messages that
+ *    carry it leave.
  */
 export class ChorusNode implements NodeApi {
   private timer: NodeJS.Timeout | undefined;
@@ -73,6 +75,8 @@ export class ChorusNode implements NodeApi {
   private compat = new CompatPeers();
   /** Records dropped visibly, for /api/v1/node and the log. */
   private readonly integrity: Integrity;
+  /** What node.json holds (rewritten when the generation is raised). */
+  private nodeInfo: Record<string, unknown> = {};
 
   private constructor(
     readonly config: NodeConfig,
@@ -85,7 +89,8 @@ export class ChorusNode implements NodeApi {
     readonly http: FastifyInstance,
     readonly events: EventHub,
     readonly transport: MeshTransport,
-    readonly generation: number,
+    /** This run's generation: persisted at start, raised if the mesh remembers a later one. */
+    public generation: number,
     readonly secure: boolean,
     readonly port: number,
     advertised: string,
@@ -176,7 +181,8 @@ export class ChorusNode implements NodeApi {
     store.attachJournal((journal) => node?.persist(journal));
     store.trackDurability();
     const url = `http://${isWildcard(bindHost) ? '127.0.0.1' : bindHost}:${port}`;
-    dataDir.writeNodeInfo({ nodeId, pid: process.pid, url, port, host: bindHost, advertised, mesh: config.mesh, name: config.name, generation });
+    node.nodeInfo = { nodeId, pid: process.pid, url, port, host: bindHost, advertised, mesh: config.mesh, name: config.name, generation };
+    dataDir.writeNodeInfo(node.nodeInfo);
     log.info({ nodeId, generation, port, url, advertised, secure: keyring !== null, records: state.records.length }, `chorus node listening on ${bindHost}:${port}`);
     node.begin(codec, bindHost);
     return node;
@@ -212,8 +218,11 @@ export class ChorusNode implements NodeApi {
   }
 
   private send(out: readonly Outbound[]): void {
+    // Events first: a raised generation is persisted before the messages carrying it leave (invariant 3).
+    const events = this.engine.takeEvents();
+    for (const ev of events) if (ev.type === 'generation') this.generationRaised(ev.previous, ev.generation);
     for (const o of out) this.transport.send(o.to, encodeMessage(o.message), o.channel);
-    for (const ev of this.engine.takeEvents()) this.observe(ev);
+    for (const ev of events) this.observe(ev);
     if (this.waiters.length > 0) this.checkWaiters();
     this.schedule();
   }
@@ -256,6 +265,26 @@ export class ChorusNode implements NodeApi {
     } else if (ev.type === 'bootstrap') {
       this.log.info({ from: ev.from }, `snapshot bootstrap ${ev.phase}`);
     }
+  }
+
+  /**
+   * The mesh remembered a later generation of this node than the one it started with (a
+   * restored data directory, a deleted `generation` file), and the engine continued above it.
+   * Persisted durably, so the next start begins above it; shown by /api/v1/node and node.json.
+   */
+  private generationRaised(previous: number, generation: number): void {
+    this.generation = generation;
+    try {
+      this.dataDir.setGeneration(generation);
+      this.dataDir.writeNodeInfo({ ...this.nodeInfo, generation });
+      this.nodeInfo = { ...this.nodeInfo, generation };
+    } catch (e) {
+      this.log.error({ generation }, `persisting the raised generation failed: ${(e as Error).message}; the next start may go backwards again`);
+    }
+    this.log.warn(
+      { previous, generation },
+      `generation went backwards: this node started at generation ${previous} but the mesh remembers a later one (restored data directory or deleted generation file); raised to ${generation}, the next start uses ${generation + 1}`,
+    );
   }
 
   /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */

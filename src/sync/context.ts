@@ -159,7 +159,7 @@ export class SyncContext {
     this.events.push({ type: 'dropped', reason, from });
   }
 
-  /** Carries out what the membership core asked for: probe sends, status bookkeeping, alarms. */
+  /** Carries out what the membership core asked for: probe sends, status bookkeeping, alarms, generation raises. */
   applyMembership(outputs: readonly MembershipOutput[], answerReliably = false): void {
     for (const o of outputs) {
       if (o.type === 'send') {
@@ -167,6 +167,7 @@ export class SyncContext {
         this.send(o.to, probeBody(o.message, o.reliable === true), reliable ? 'stream' : 'packet');
       }
       else if (o.type === 'status') this.#status(o);
+      else if (o.type === 'generation') this.events.push({ type: 'generation', previous: o.previous, generation: o.generation });
       else {
         this.counters.inc('duplicateIdentity');
         this.events.push({ type: 'duplicate-identity', nodeId: o.nodeId, bootNonce: o.bootNonce });

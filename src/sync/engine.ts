@@ -96,6 +96,7 @@ export class Engine {
       config: mconfig,
       random: init.random,
       now,
+      clock: init.clock,
     });
     const selfAddress = `${init.address}:${init.port}`;
     this.#ctx = new SyncContext({ nodeId: this.nodeId, mesh: init.mesh, bootNonce: init.bootNonce, selfAddress, store: init.store, membership: this.membership, config, random: init.random });

@@ -29,6 +29,12 @@ export type EngineEvent =
   | { readonly type: 'change'; readonly changes: readonly ObjectChange[]; readonly origin: 'local' | 'remote' }
   /** A peer uses our node id with another boot nonce (a copied data directory); it is refused. */
   | { readonly type: 'duplicate-identity'; readonly nodeId: NodeId; readonly bootNonce: string; readonly address?: string }
+  /**
+   * Our generation went backwards (a restored data directory, a deleted generation file): the
+   * mesh remembered a later one, so it was raised from `previous` to `generation`. The runtime
+   * must persist it so that the next start begins above it.
+   */
+  | { readonly type: 'generation'; readonly previous: number; readonly generation: number }
   /** Snapshot bootstrap progress; `from` is the peer streaming it. */
   | { readonly type: 'bootstrap'; readonly phase: 'started' | 'done'; readonly from: NodeId }
   /**

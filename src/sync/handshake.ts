@@ -110,18 +110,22 @@ export class Handshake {
    * A peer that introduces itself while we hold it suspect, dead or reaped (a healed
    * partition, or a pause) cannot come back at the version we hold against it: it must
    * refute, and for that it must hear the claim. So we tell it, as SWIM's claims allow
-   * (others may raise a member's status at the owner's current version). At most once per
-   * seedRetryMinMs per peer, so two peers cannot bounce HELLOs in a loop.
+   * (others may raise a member's status at the owner's current version). A peer whose
+   * generation went backwards (we hold, or reaped, a later one) is told that later life, and
+   * continues above it. At most once per seedRetryMinMs per peer, so two peers cannot bounce
+   * HELLOs in a loop.
    */
   #claim(id: NodeId, record: unknown, now: number): unknown[] {
+    if (memberProblem(record) !== undefined) return [];
+    const later = this.#ctx.membership.laterLifeOf(record as MemberRecord);
     const held = this.#ctx.membership.get(id);
-    if (held?.status === 'alive' || held?.status === 'left' || memberProblem(record) !== undefined) return [];
+    if (later === undefined && (held?.status === 'alive' || held?.status === 'left')) return [];
     const last = this.#claimedAt.get(id);
     if (last !== undefined && now - last < this.#ctx.config.seedRetryMinMs) return [];
     if (this.#claimedAt.size >= MAX_REFUSED) this.#claimedAt.clear();
     this.#claimedAt.set(id, now);
-    this.#ctx.counters.inc('claimsSent');
-    return [{ ...(record as MemberRecord), status: held?.status === 'suspect' ? 'suspect' : 'dead' }];
+    this.#ctx.counters.inc(later === undefined ? 'claimsSent' : 'laterLifeClaimsSent');
+    return [later ?? { ...(record as MemberRecord), status: held?.status === 'suspect' ? 'suspect' : 'dead' }];
   }
 
   /** A HELLO carrying our own node id: our own echo (same nonce) or a copied identity. */

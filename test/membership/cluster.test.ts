@@ -103,6 +103,33 @@ describe('Membership in a cluster', () => {
     expect(c.converged()).toBe(true);
   });
 
+  it("a healed partition kills nobody: the isolated node's stale dead records are only suspicions, refuted", () => {
+    // Reaping later than the partition lasts: the isolated node still holds its verdicts when it returns.
+    const config = resolveMembershipConfig('local', { reapTimeoutMs: 120_000 });
+    for (const seed of [1, 2, 3]) {
+      const c = converged(5, config, seed);
+      const lonely = at(c.ids[4]);
+      const others = c.ids.filter((id) => id !== lonely);
+      c.isolate(lonely);
+      const longEnough = () => others.every((id) => c.node(lonely).get(id)?.status === 'dead' && c.node(id).get(lonely)?.status === 'dead');
+      c.run(30_000, 10, longEnough);
+      expect(longEnough(), `seed ${seed}: the partition did not last long enough`).toBe(true);
+      const healed = c.log.length;
+      c.isolate(lonely, false);
+      // What a real node does for its dead members (Reconnector): HELLO and a sync round;
+      // then the sync layer's periodic rounds.
+      c.connect(lonely, at(c.ids[0]));
+      for (let t = 0; t < 30_000 && !c.converged(); t += 1000) {
+        c.run(1000, 10, () => c.converged());
+        c.syncRound();
+      }
+      expect(c.converged(), `seed ${seed}: not converged`).toBe(true);
+      // Every node is alive and reachable again: no one may be declared dead.
+      const deaths = c.log.slice(healed).filter(({ output }) => output.type === 'status' && output.status === 'dead');
+      expect(deaths.map(({ observer, output }) => `${observer} declared ${output.type === 'status' ? output.nodeId : ''} dead`), `seed ${seed}`).toEqual([]);
+    }
+  });
+
   it('a graceful leave is seen as left, never dead', () => {
     const c = converged(5);
     const leaver = at(c.ids[4]);

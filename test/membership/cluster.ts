@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/core/clock.ts';
 import { newNodeId, type NodeId } from '../../src/core/ids.ts';
 import { SeededRandom } from '../../src/core/random.ts';
 import {
@@ -31,9 +32,14 @@ interface InFlight {
   readonly gossip: readonly MemberRecord[];
 }
 
+/** Wall-clock time at virtual time 0 (a realistic epoch, as a real node's clock reads). */
+export const WALL_T0 = 1_700_000_000_000;
+
 /** A deterministic network of Membership instances. */
 export class Cluster {
   now = 0;
+  /** The nodes' wall clock: WALL_T0 plus virtual time. */
+  readonly clock: Clock = { now: () => WALL_T0 + this.now };
   readonly ids: NodeId[] = [];
   readonly log: Observed[] = [];
   /** When each mesh link opened (a HELLO exchange). */
@@ -62,7 +68,7 @@ export class Cluster {
     const i = this.ids.indexOf(nodeId) >= 0 ? this.ids.indexOf(nodeId) : this.ids.length;
     const self = { nodeId, name: `node-${i}`, generation, addresses: [`10.0.0.${i + 1}`], port: 7400, capabilities: [], tags: {} };
     const bootNonce = `boot-${this.random.uint32().toString(16)}`;
-    this.#nodes.set(nodeId, new Membership({ self, bootNonce, config: this.config, random: this.random.fork(), now: this.now }));
+    this.#nodes.set(nodeId, new Membership({ self, bootNonce, config: this.config, random: this.random.fork(), now: this.now, clock: this.clock }));
     this.#nonces.set(nodeId, bootNonce);
     this.#down.delete(nodeId);
     this.#closeLinks(nodeId);
@@ -109,6 +115,19 @@ export class Cluster {
     const [da, db] = [ma.digest(), mb.digest()];
     this.#record(b, mb.applyGossip(ma.recordsFor(db), this.now, a));
     this.#record(a, ma.applyGossip(mb.recordsFor(da), this.now, b));
+  }
+
+  /**
+   * A sync round, as the sync layer runs one every syncIntervalMs: every live node exchanges
+   * digests with one random member it holds alive, over a working link.
+   */
+  syncRound(): void {
+    for (const a of this.live()) {
+      if (this.#stalled(a)) continue;
+      const peers = this.node(a).aliveNodeIds().filter((b) => !this.#down.has(b) && !this.#stalled(b) && !this.#cut.has(`${a}>${b}`) && !this.#cut.has(`${b}>${a}`));
+      const b = peers[Math.floor(this.random.next() * peers.length)];
+      if (b !== undefined) this.antiEntropy(a, b);
+    }
   }
 
   /** Every other node connects to `seed` (with or without the anti-entropy round). */
@@ -177,8 +196,10 @@ export class Cluster {
     return out;
   }
 
-  /** Sends a node's outputs on and keeps them in the log. */
+  /** Sends a node's outputs on and keeps them in the log; every call's result passes the invariant check first. */
   #record(observer: NodeId, outputs: readonly MembershipOutput[]): void {
+    const problems = this.node(observer).checkInvariants();
+    if (problems.length > 0) throw new Error(`invariants of ${observer} violated at ${this.now}: ${problems.join('; ')}`);
     for (const output of outputs) {
       this.log.push({ at: this.now, observer, output });
       if (output.type === 'send') this.#send(observer, output.to, output.message);

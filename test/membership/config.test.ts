@@ -57,6 +57,7 @@ describe('resolveMembershipConfig rejects every bad value, naming the key', () =
     ['reapTimeoutMs', true],
     ['gossipMaxPerMessage', false],
     ['maxFutureGenerationMs', true],
+    ['awarenessMaxMultiplier', false],
   ];
   it.each(zeroes)('%s = 0 accepted: %s', (key, ok) => {
     const f = () => resolveMembershipConfig('lan', { [key]: 0 });

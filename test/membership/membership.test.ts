@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
 import { newNodeId, type NodeId } from '../../src/core/ids.ts';
 import { SeededRandom } from '../../src/core/random.ts';
 import {
@@ -18,7 +19,16 @@ import {
 
 const LOCAL = resolveMembershipConfig('local');
 
-function setup(seed = 1, config: MembershipConfig = LOCAL) {
+/** Every Membership a test made: its invariants must hold when the test ends. */
+const made: Membership[] = [];
+afterEach(() => {
+  for (const m of made.splice(0)) expect(m.checkInvariants()).toEqual([]);
+});
+
+/** Wall-clock time of the tests' clock: a realistic epoch, while the monotonic `now` starts at 0. */
+const WALL = 1_700_000_000_000;
+
+function setup(seed = 1, config: MembershipConfig = LOCAL, clock = new ManualClock(WALL)) {
   const random = new SeededRandom(seed);
   const id = newNodeId(random);
   const m = new Membership({
@@ -27,7 +37,9 @@ function setup(seed = 1, config: MembershipConfig = LOCAL) {
     config,
     random: random.fork(),
     now: 0,
+    clock,
   });
+  made.push(m);
   const peer = (generation = 1, incarnation = 0, status: MemberStatus = 'alive', nodeId: NodeId = newNodeId(random)): MemberRecord => ({
     nodeId,
     name: `peer-${nodeId.slice(0, 4)}`,
@@ -75,19 +87,48 @@ describe('Membership: applying gossip', () => {
   });
 
   it('ignores and counts a far-future generation; epoch-second generations within a year pass', () => {
-    const now = 1_700_000_000_000;
     const { m, peer } = setup();
-    const bound = maxGeneration(now, LOCAL.maxFutureGenerationMs);
+    const bound = maxGeneration(WALL, LOCAL.maxFutureGenerationMs);
     const tooFar = peer(bound + 1);
     const epochSeconds = peer(bound);
-    m.applyGossip([tooFar, epochSeconds], now);
+    m.applyGossip([tooFar, epochSeconds], 10);
     expect(m.counters().ignoredFutureGeneration).toBe(1);
     expect(m.get(tooFar.nodeId)).toBeUndefined();
     expect(m.get(epochSeconds.nodeId)?.generation).toBe(bound);
-    // With a small `now` (a test clock), small counters still pass.
-    const small = setup(2);
+    // With a wall clock near 0 (a test clock), small counters still pass.
+    const small = setup(2, LOCAL, new ManualClock(0));
     small.m.applyGossip([small.peer(1000)], 0);
     expect(small.m.counters().ignoredFutureGeneration).toBe(0);
+  });
+
+  it('bounds generations by the wall clock, not by the monotonic time base', () => {
+    // A real node: `now` is performance.now() (near 0 after start), the clock is epoch ms.
+    const clock = new ManualClock(WALL);
+    const epochSeconds = Math.floor(WALL / 1000);
+    const random = new SeededRandom(11);
+    const init = (generation: number) => ({
+      self: { nodeId: newNodeId(random), name: 'epoch', generation, addresses: ['10.0.0.1'], port: 7400, capabilities: [], tags: {} },
+      bootNonce: 'n',
+      config: LOCAL,
+      random: random.fork(),
+      now: 12.5,
+      clock,
+    });
+    const m = new Membership(init(epochSeconds));
+    made.push(m);
+    expect(m.self().generation).toBe(epochSeconds);
+    // Peers with epoch-second generations (a restart a second later, a peer's clock a month ahead) are accepted.
+    const peer = (generation: number): MemberRecord => ({ ...init(generation).self, name: `g${generation}`, incarnation: 0, status: 'alive' });
+    const [later, monthAhead] = [peer(epochSeconds + 1), peer(epochSeconds + 30 * 24 * 3600)];
+    expect(statuses(m.applyGossip([later, monthAhead], 20))).toEqual(['unknown→alive', 'unknown→alive']);
+    // Absurd ones, far beyond a year ahead of the wall clock, are still refused.
+    const absurd = peer(epochSeconds + 2 * 365 * 24 * 3600);
+    expect(m.applyGossip([absurd], 30)).toEqual([]);
+    expect(m.counters().ignoredFutureGeneration).toBe(1);
+    expect(() => new Membership(init(epochSeconds + 2 * 365 * 24 * 3600))).toThrow(/maxGeneration/);
+    // The bound moves with the wall clock, not with `now`.
+    clock.advance(2 * 365 * 24 * 3600 * 1000);
+    expect(statuses(m.applyGossip([absurd], 40))).toEqual(['unknown→alive']);
   });
 
   it('a same-version claim changes only the status; only a fresher version changes owner fields', () => {
@@ -155,14 +196,44 @@ describe('Membership: news about ourselves', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
-  it('ignores stale news about us and counts a higher generation it cannot out-version', () => {
+  it('ignores stale news about us (an older generation, our own record)', () => {
     const { m } = setup();
     const me = m.self();
     m.applyGossip([{ ...me, generation: 4, incarnation: 50, status: 'dead' }, { ...me, status: 'alive' }], 10);
     expect(m.self()).toEqual(me);
-    m.applyGossip([{ ...me, generation: 6, status: 'dead' }], 20);
-    expect(m.self()).toEqual(me);
-    expect(m.counters()).toMatchObject({ supersededSelf: 1, refutations: 0 });
+    expect(m.counters()).toMatchObject({ supersededSelf: 0, refutations: 0, generationRaises: 0 });
+  });
+
+  it('news of a later life of ours (our generation went backwards) raises our generation above it', () => {
+    const { m, peer } = setup();
+    const b = peer();
+    m.applyGossip([b], 0);
+    while (m.piggyback(16).length > 0); // drain
+    const me = m.self();
+    // The mesh remembers us at generation 7 (dead): a restored data directory started us at 5.
+    const out = m.applyGossip([{ ...me, generation: 7, incarnation: 3, status: 'dead' }], 10, b.nodeId);
+    expect(out).toEqual([{ type: 'generation', previous: 5, generation: 8 }]);
+    expect(m.self()).toEqual({ ...me, generation: 8, incarnation: 0, status: 'alive' });
+    expect(m.counters()).toMatchObject({ generationRaises: 1, supersededSelf: 0, refutations: 0 });
+    // Gossiped first.
+    expect(m.piggyback(1)).toEqual([m.self()]);
+    // The old life's record now is old news, answered with ours.
+    expect(m.applyGossip([{ ...me, generation: 7, incarnation: 3, status: 'dead' }], 20, b.nodeId)).toEqual([
+      { type: 'send', to: b.nodeId, message: { kind: 'ping', probeSeq: expect.any(Number), target: b.nodeId } },
+    ]);
+    expect(m.self().generation).toBe(8);
+  });
+
+  it('raises above a live later life once (a restart before the mesh noticed); another live one is a copy, only counted', () => {
+    const { m } = setup();
+    const me = m.self();
+    expect(m.applyGossip([{ ...me, generation: 6 }], 10)).toEqual([{ type: 'generation', previous: 5, generation: 7 }]);
+    // A second live record above us: another process uses our identity; outbidding it would never end.
+    expect(m.applyGossip([{ ...me, generation: 9, incarnation: 2 }], 20)).toEqual([]);
+    expect(m.self().generation).toBe(7);
+    expect(m.counters()).toMatchObject({ generationRaises: 1, supersededSelf: 1 });
+    // A later life that is over (dead) is a past one: raised above.
+    expect(m.applyGossip([{ ...me, generation: 9, incarnation: 2, status: 'dead' }], 30)).toEqual([{ type: 'generation', previous: 7, generation: 10 }]);
   });
 
   it('reports a peer with our node id and another boot nonce as duplicate-identity, and keeps it out', () => {
@@ -313,11 +384,89 @@ describe('Membership: Lifeguard suspicion', () => {
 
   it('a dead verdict drops suspectedBy', () => {
     const { m, peer } = setup(6, config);
-    const [x, b] = [peer(), peer()];
-    m.applyGossip([x, b], 0);
+    const [x, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([x, b, c], 0);
     m.applyGossip([{ ...x, status: 'suspect', suspectedBy: b.nodeId }], 0, b.nodeId);
-    m.applyGossip([{ ...x, status: 'dead', suspectedBy: b.nodeId }], 0, b.nodeId);
+    // From c, which does not count in the suspicion yet, the dead claim applies (invariant 9).
+    m.applyGossip([{ ...x, status: 'dead', suspectedBy: b.nodeId }], 0, c.nodeId);
     expect(m.get(x.nodeId)).toEqual({ ...x, status: 'dead' });
+  });
+});
+
+describe('Membership: dead claims against members we hold alive', () => {
+  it('a dead claim at the version we hold alive is a suspicion by its sender; the member can refute', () => {
+    const { m, peer } = setup(41);
+    const [x, b] = [peer(1, 3), peer()];
+    m.applyGossip([x, b], 0);
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(m.get(x.nodeId)).toEqual({ ...x, status: 'suspect', suspectedBy: b.nodeId });
+    // The same sender's stale record again is no new evidence.
+    expect(m.applyGossip([{ ...x, status: 'dead' }], 20, b.nodeId)).toEqual([]);
+    expect(m.get(x.nodeId)?.status).toBe('suspect');
+    // x refutes.
+    expect(statuses(m.applyGossip([{ ...x, incarnation: 4 }], 30, x.nodeId))).toEqual(['suspect→alive']);
+    expect(m.counters().deaths).toBe(0);
+  });
+
+  it('a dead claim fresher than the alive record we hold is a suspicion at the claimed version', () => {
+    const { m, peer } = setup(42);
+    const [x, b] = [peer(1, 3), peer()];
+    m.applyGossip([x, b], 0);
+    const claim = { ...x, incarnation: 5, addresses: ['10.0.0.77'], status: 'dead' as const };
+    expect(statuses(m.applyGossip([claim], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(m.get(x.nodeId)).toEqual({ ...claim, status: 'suspect', suspectedBy: b.nodeId });
+  });
+
+  it('genuine deaths still spread: a dead claim against a suspicion at that version is applied', () => {
+    const { m, peer } = setup(43);
+    const [x, b, c] = [peer(), peer(), peer()];
+    m.applyGossip([x, b, c], 0);
+    // First heard as dead from b (a suspicion), then as dead from c: dead.
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 10, b.nodeId))).toEqual(['alive→suspect']);
+    expect(statuses(m.applyGossip([{ ...x, status: 'dead' }], 20, c.nodeId))).toEqual(['suspect→dead']);
+    // Against a suspicion of y raised by b (and relayed by c), b's own dead claim counts for
+    // nothing new; a dead claim from c, which does not count in it yet, is applied.
+    const y = peer();
+    m.applyGossip([y], 30);
+    m.applyGossip([{ ...y, status: 'suspect', suspectedBy: b.nodeId }], 40, c.nodeId);
+    expect(m.applyGossip([{ ...y, status: 'dead' }], 50, b.nodeId)).toEqual([]);
+    expect(statuses(m.applyGossip([{ ...y, status: 'dead' }], 60, c.nodeId))).toEqual(['suspect→dead']);
+    expect(m.counters().deaths).toBe(2);
+  });
+});
+
+describe('Membership: telling a member of its later life', () => {
+  it('a member announcing a lower generation than we hold is sent our record of it', () => {
+    const { m, peer } = setup(51);
+    const x = peer(4, 2);
+    m.applyGossip([x], 0);
+    while (m.piggyback(16).length > 0); // drain
+    // x restarted from an old copy of its data directory: generation 2.
+    const restored = { ...x, generation: 2, incarnation: 0 };
+    const out = m.applyGossip([restored], 10, x.nodeId);
+    expect(out).toEqual([{ type: 'send', to: x.nodeId, message: { kind: 'ping', probeSeq: expect.any(Number), target: x.nodeId } }]);
+    expect(m.piggyback(1)).toEqual([x]);
+    expect(m.counters().laterLivesTold).toBe(1);
+    expect(m.laterLifeOf(restored)).toEqual(x);
+    // Relayed by someone else, an old record of x is just stale gossip.
+    const b = peer();
+    m.applyGossip([b], 20);
+    expect(m.applyGossip([restored], 30, b.nodeId)).toEqual([]);
+    expect(m.counters().laterLivesTold).toBe(1);
+  });
+
+  it('laterLifeOf a reaped member is its tombstone version, nothing for a newer generation or ourselves', () => {
+    const config = resolveMembershipConfig('local', { reapTimeoutMs: 100 });
+    const { m, peer } = setup(52, config);
+    const x = peer(4, 2);
+    m.applyGossip([x], 0);
+    m.applyGossip([{ ...x, status: 'left', incarnation: 3 }], 0, x.nodeId);
+    for (let now = 10; now <= 500 && m.get(x.nodeId) !== undefined; now += 10) answered(m, m.tick(now), now);
+    expect(m.get(x.nodeId)).toBeUndefined();
+    const restored = { ...x, generation: 1, addresses: ['10.0.0.50'] };
+    expect(m.laterLifeOf(restored)).toEqual({ ...restored, generation: 4, incarnation: 3, status: 'left' });
+    expect(m.laterLifeOf({ ...x, generation: 5 })).toBeUndefined();
+    expect(m.laterLifeOf({ ...m.self(), generation: 1 })).toBeUndefined();
   });
 });
 
@@ -327,7 +476,9 @@ describe('Membership: reaping and tombstones', () => {
     const { m, peer } = setup(4, config);
     const a = peer(1, 4);
     m.applyGossip([a], 0);
-    expect(statuses(m.applyGossip([{ ...a, status: 'dead' }], 100))).toEqual(['alive→dead']);
+    // A dead claim against a member we hold alive is a suspicion first (see the partition tests).
+    expect(statuses(m.applyGossip([{ ...a, status: 'suspect' }], 100))).toEqual(['alive→suspect']);
+    expect(statuses(m.applyGossip([{ ...a, status: 'dead' }], 100))).toEqual(['suspect→dead']);
     let removedAt = -1;
     for (let now = 110; now <= 2000 && removedAt < 0; now += 10) {
       const out = answered(m, m.tick(now), now);
@@ -345,6 +496,120 @@ describe('Membership: reaping and tombstones', () => {
     const restarted = { ...a, generation: 2, incarnation: 0 };
     expect(statuses(m.applyGossip([restarted], 2100))).toEqual(['unknown→alive']);
     expect(m.get(a.nodeId)).toEqual(restarted);
+  });
+});
+
+describe('Membership: only a matching ack satisfies a probe', () => {
+  /** Ticks `m` from `from` until it sends its first probe ping; returns the ping's target, seq and time. */
+  function firstPing(m: Membership, from = 0): { to: NodeId; probeSeq: number; at: number } {
+    for (let now = from; now <= from + 10 * LOCAL.probeIntervalMs; now += 10) {
+      for (const o of m.tick(now)) if (o.type === 'send' && o.message.kind === 'ping' && o.reliable !== true) return { to: o.to, probeSeq: o.message.probeSeq, at: now };
+    }
+    throw new Error('no probe started');
+  }
+
+  it('a target that talks (pings, gossip, hello, a wrong ack) but never acks the probe is suspected', () => {
+    const { m, id, peer } = setup(21);
+    const a = peer();
+    m.applyGossip([a], 0);
+    const probe = firstPing(m);
+    expect(probe.to).toBe(a.nodeId);
+    const out: MembershipOutput[] = [];
+    for (let now = probe.at + 10; now <= probe.at + LOCAL.probeIntervalMs; now += 10) {
+      // Every step, the target sends something that is not the ack of our probe.
+      out.push(...m.handleProbe(a.nodeId, { kind: 'ping', probeSeq: now, target: id }, now));
+      out.push(...m.applyGossip([a], now, a.nodeId));
+      out.push(...m.hello(a, 'a-nonce', now));
+      out.push(...m.handleProbe(a.nodeId, { kind: 'ack', probeSeq: probe.probeSeq + 1, target: a.nodeId }, now));
+      out.push(...m.tick(now));
+    }
+    // We answered its pings, but our probe of it failed: it is suspect, suspected by us.
+    expect(out.filter((o) => o.type === 'send' && o.message.kind === 'ack').length).toBeGreaterThan(0);
+    expect(statuses(out)).toEqual(['alive→suspect']);
+    expect(m.get(a.nodeId)).toMatchObject({ status: 'suspect', suspectedBy: id });
+  });
+
+  it('an ack relayed by a ping-req helper satisfies the probe', () => {
+    const { m, peer } = setup(22);
+    const [a, b] = [peer(), peer()];
+    m.applyGossip([a, b], 0);
+    const probe = firstPing(m);
+    const helper = probe.to === a.nodeId ? b.nodeId : a.nodeId;
+    const out: MembershipOutput[] = [];
+    let relayed = false;
+    for (let now = probe.at + 10; now <= probe.at + 2 * LOCAL.probeIntervalMs; now += 10) {
+      for (const o of m.tick(now)) {
+        out.push(o);
+        if (o.type === 'send' && o.message.kind === 'ping-req' && o.to === helper) {
+          expect(o.message).toEqual({ kind: 'ping-req', probeSeq: probe.probeSeq, target: probe.to });
+          out.push(...m.handleProbe(helper, { kind: 'ack', probeSeq: probe.probeSeq, target: probe.to }, now));
+          relayed = true;
+        }
+        // The helper itself is probed next: answer that directly.
+        if (o.type === 'send' && o.message.kind === 'ping' && o.to === helper) out.push(...m.handleProbe(helper, { kind: 'ack', probeSeq: o.message.probeSeq, target: helper }, now));
+      }
+    }
+    expect(relayed).toBe(true);
+    expect(statuses(out)).toEqual([]);
+    expect(m.get(probe.to)?.status).toBe('alive');
+  });
+});
+
+describe("Membership: Lifeguard's local health awareness", () => {
+  it('a node that misses acks stretches its probe interval and timeout, up to the maximum, and recovers', () => {
+    // Long suspicions, so the unanswered peers stay probe targets throughout.
+    const config = resolveMembershipConfig('local', { suspicionMult: 100 });
+    const { m, peer } = setup(31, config);
+    m.applyGossip([peer(), peer(), peer()], 0);
+    const max = config.awarenessMaxMultiplier - 1;
+    /** Probe starts, each with the awareness score then and the delay until it escalated (if it did). */
+    const probes: { at: number; score: number; escalatedAfter?: number }[] = [];
+    let now = 0;
+    const step = (answer: boolean): void => {
+      now += 10;
+      const out = m.tick(now);
+      const score = m.counters().awareness; // as the probe started in this tick saw it
+      for (const o of out) {
+        if (o.type !== 'send') continue;
+        if (o.message.kind === 'ping' && o.reliable !== true) {
+          probes.push({ at: now, score });
+          if (answer) m.handleProbe(o.to, { kind: 'ack', probeSeq: o.message.probeSeq, target: o.to }, now);
+        }
+        const last = probes.at(-1);
+        // Escalation: ping-reqs to helpers (while any is alive) and the reliable fallback ping.
+        const escalation = o.message.kind === 'ping-req' || (o.message.kind === 'ping' && o.reliable === true);
+        if (escalation && last !== undefined) last.escalatedAfter ??= now - last.at;
+      }
+      expect(m.counters().awareness).toBeLessThanOrEqual(max);
+    };
+    // Nobody answers: every failed probe adds one, up to the maximum.
+    while (probes.length < max + 3) step(false);
+    expect(m.counters().awareness).toBe(max);
+    // (The last one is still open: checked up to its start.)
+    expect(probes.at(-1)?.score).toBe(max);
+    for (const [i, p] of probes.slice(0, -1).entries()) {
+      expect(p.score, `probe ${i}`).toBe(Math.min(i, max));
+      // Escalation waits the stretched timeout; the next probe, the stretched interval.
+      expect(p.escalatedAfter, `probe ${i}`).toBe(config.probeTimeoutMs * (p.score + 1));
+      const next = probes[i + 1];
+      if (next !== undefined) expect(next.at - p.at, `probe ${i}`).toBe(config.probeIntervalMs * (p.score + 1));
+    }
+    // Acks again: every successful probe takes one off, back to the base timing.
+    const recoveryFrom = probes.length;
+    while (probes.length < recoveryFrom + max + 2) step(true);
+    expect(m.counters().awareness).toBe(0);
+    const recovery = probes.slice(recoveryFrom);
+    expect(recovery.map((p) => p.score)).toEqual([max, ...Array.from({ length: max }, (_, i) => max - 1 - i), 0]);
+    for (const p of recovery) expect(p.escalatedAfter).toBeUndefined();
+    const [a, b] = recovery.slice(-2);
+    expect((b?.at ?? 0) - (a?.at ?? 0)).toBe(config.probeIntervalMs);
+    expect(m.counters().deaths).toBe(0);
+  });
+
+  it('refuting a suspicion of ourselves raises the score', () => {
+    const { m } = setup(32);
+    m.applyGossip([{ ...m.self(), status: 'suspect' }], 10);
+    expect(m.counters()).toMatchObject({ refutations: 1, awareness: 1 });
   });
 });
 

@@ -1,3 +1,5 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, eventually, getObject, http, killNode, startFails, startNode, stopNode, tempDir, type NodeProc } from './proc.ts';
 
@@ -57,6 +59,26 @@ describe('a three-node mesh of real processes', () => {
     await eventually('A sees B left', async () => {
       const m = ((await http(`${a.url}/api/v1/members`)).body.members as Member[]).find((x) => x.nodeId === b.nodeId);
       return m === undefined || m.status === 'left' ? m?.status ?? 'removed' : undefined;
+    });
+  });
+
+  it('a node whose generation file was lost is raised above what the mesh remembers, persists it and says so', async () => {
+    const [a, , , c2] = nodes as [NodeProc, NodeProc, NodeProc, NodeProc];
+    // C dies hard and loses its generation file: its next start would be generation 1 again.
+    await killNode(c2);
+    rmSync(join(c2.data, 'generation'));
+    const c3 = await startNode(c2.data, ['--name', 'c', '--seed', `127.0.0.1:${a.port}`]);
+    nodes.push(c3);
+    expect(c3.generation).toBe(1);
+    const raised = c2.generation + 1;
+    await eventually('C raised its generation', async () => ((await http(`${c3.url}/api/v1/node`)).body.generation === raised ? true : undefined));
+    expect(c3.output()).toMatch(new RegExp(`generation went backwards.*raised to ${raised}`));
+    expect(readFileSync(join(c3.data, 'generation'), 'utf8').trim()).toBe(String(raised));
+    expect(JSON.parse(readFileSync(join(c3.data, 'node.json'), 'utf8'))).toMatchObject({ pid: c3.child.pid, generation: raised });
+    type Member = { nodeId: string; generation: number; status: string };
+    await eventually(`A sees C alive at generation ${raised}`, async () => {
+      const m = ((await http(`${a.url}/api/v1/members`)).body.members as Member[]).find((x) => x.nodeId === c3.nodeId);
+      return m?.status === 'alive' && m.generation === raised ? true : undefined;
     });
   });
 

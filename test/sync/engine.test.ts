@@ -111,6 +111,44 @@ describe('Engine: handshake and membership', () => {
   });
 });
 
+describe('Engine: a generation that went backwards', () => {
+  it("a node restarted at a lower generation after it was reaped is readmitted above the mesh's memory", () => {
+    const mesh = new TestMesh();
+    for (let i = 0; i < 3; i++) mesh.start(mesh.add());
+    const before = mesh.add({ generation: 5 });
+    mesh.start(before);
+    mesh.run(5000, () => mesh.allAlive());
+    expect(mesh.allAlive()).toBe(true);
+    const id = before.engine.nodeId;
+    mesh.crash(before);
+    mesh.run(60_000, () => mesh.live().every((n) => n.engine.membership.get(id) === undefined));
+    for (const n of mesh.live()) expect(n.engine.membership.get(id), `node ${n.i} still holds it`).toBeUndefined();
+    // Restarted from a restored data directory (or without its generation file): generation 1.
+    const after = mesh.restart(before, { generation: 1 });
+    mesh.run(20_000, () => mesh.allAlive());
+    expect(mesh.allAlive()).toBe(true);
+    expect(after.engine.membership.self()).toMatchObject({ generation: 6, incarnation: 0, status: 'alive' });
+    expect(after.events.filter((e) => e.type === 'generation')).toEqual([{ type: 'generation', previous: 1, generation: 6 }]);
+    for (const n of mesh.live()) if (n !== after) expect(n.engine.membership.get(id)).toMatchObject({ generation: 6, status: 'alive' });
+    expect(after.engine.counters()['membership:generationRaises']).toBe(1);
+  });
+
+  it('a node restarted at a lower generation before the mesh noticed it was gone continues above the record the mesh holds', () => {
+    const mesh = new TestMesh();
+    for (let i = 0; i < 3; i++) mesh.start(mesh.add());
+    const before = mesh.add({ generation: 5 });
+    mesh.start(before);
+    mesh.run(5000, () => mesh.allAlive());
+    const id = before.engine.nodeId;
+    mesh.crash(before);
+    const after = mesh.restart(before, { generation: 1 });
+    mesh.run(20_000, () => mesh.allAlive() && mesh.live().every((n) => n === after || n.engine.membership.get(id)?.generation === 6));
+    expect(after.engine.membership.self()).toMatchObject({ generation: 6, status: 'alive' });
+    expect(after.events.filter((e) => e.type === 'generation')).toEqual([{ type: 'generation', previous: 1, generation: 6 }]);
+    for (const n of mesh.live()) if (n !== after) expect(n.engine.membership.get(id)).toMatchObject({ generation: 6, status: 'alive' });
+  });
+});
+
 describe('Engine: addresses and partitions', () => {
   it('an address change is announced at once and peers reach the node at its new address', () => {
     const mesh = TestMesh.started(4);

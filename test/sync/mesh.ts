@@ -98,8 +98,10 @@ export class TestMesh {
     this.send(node, node.engine.start(this.now));
   }
 
-  /** Queues what a node's call returned, and collects its events. */
+  /** Queues what a node's call returned, and collects its events; its membership invariants must hold after every call. */
   send(node: TestNode, outs: readonly Outbound[]): void {
+    const problems = node.engine.membership.checkInvariants();
+    if (problems.length > 0) throw new Error(`membership invariants of node ${node.i} violated at ${this.now}: ${problems.join('; ')}`);
     for (const out of outs) this.queue.push({ from: node.address, out });
     node.events.push(...node.engine.takeEvents());
   }
