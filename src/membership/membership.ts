@@ -27,7 +27,7 @@ export interface MembershipInit {
 
 /** Why #evaluate is called. */
 type Evidence =
-  /** A validated record from gossip, a hello, or anti-entropy; `source` is the peer that sent it (not a suspecter: see 5). */
+  /** A validated record from gossip, a hello, or anti-entropy; `source` is the peer that sent it (a suspecter only of its own dead claims: see 5 and 9). */
   | { readonly kind: 'record'; readonly record: MemberRecord; readonly source: NodeId | undefined }
   /** Our own write (leave, address change): only valid for ourselves. */
   | { readonly kind: 'own'; readonly record: MemberRecord }
@@ -59,7 +59,7 @@ type Evidence =
  *     suspecter (a claim's `suspectedBy`, or ourselves when our own probe fails), other
  *     than the suspect, confirms it at most once; a new confirmation is stamped on the
  *     record and gossiped, so others count it too (memberlist rebroadcasts confirmations).
- *     Relaying peers are not suspecters. When it runs out, the member is dead at the same
+ *     Relaying peers are not suspecters (but see 9). When it runs out, the member is dead at the same
  *     version.
  *  6. Dead and left members are reaped `reapTimeoutMs` after entering that status, leaving
  *     a tombstone of their version; nothing at or below a tombstone is learned again.
