@@ -65,11 +65,12 @@ export const PROCESS_SCENARIOS: readonly Scenario[] = [
       f.at(f.faultStartMs + 8000, () => f.crash(a));
       f.at(f.faultStartMs + 9000, () => f.restart(a));
       f.at(f.faultStartMs + 20_000, () => f.crash(a));
-      // It writes the moment it is back, before any peer can tell it about its later writes.
+      // It writes the moment it is back, before any peer can tell it about its later writes, to
+      // an object nobody else writes: if that write's reused seq is lost, nothing hides it.
       f.at(f.faultStartMs + 21_000, () => {
         if (image !== undefined) f.restoreBackup(a, image);
         f.restart(a);
-        f.write(a, { kind: 'patch', id: 'obj-0', fields: { restored: true } });
+        f.write(a, { kind: 'put', id: 'restored', fields: { by: a } });
       });
       for (let t = f.faultStartMs + 21_500; t < f.faultEndMs; t += 500) {
         f.at(t, () => f.write(a, { kind: 'patch', id: `obj-${randomInt(f.random, 24)}`, fields: { restored: t } }));
