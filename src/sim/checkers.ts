@@ -1,14 +1,19 @@
-import type { NodeId } from '../core/ids.ts';
-import { compareRecords, OBJECT_FIELD, Store, type StoreRecord } from '../store/index.ts';
+import type { StoreRecord } from '../store/index.ts';
+import { ReplicaCoverage } from './coverage.ts';
+import { recordId } from './oracle.ts';
+import { seedJson } from './seed.ts';
+import type { SimNode } from './sim-node.ts';
 import type { Simulation } from './simulation.ts';
+import { visibleState, type VisibleObject } from './truth.ts';
 
 /** What a simulated run produced and whether it kept its promises. */
 export interface Outcome {
   readonly scenario: string;
   readonly nodes: number;
-  readonly seed: number;
+  /** The seed exactly: a number up to 2^53−1, else its decimal string. */
+  readonly seed: number | string;
   readonly traceHash: string;
-  /** Every running replica holds the same records as the union of all acknowledged writes. */
+  /** Every running replica holds the same records, and shows the state the oracle computes. */
   readonly converged: boolean;
   /** Virtual ms from healing until the replicas were identical; null if they never were. */
   readonly convergenceMs: number | null;
@@ -16,52 +21,76 @@ export interface Outcome {
   readonly rounds: number | null;
   readonly messages: number;
   readonly bytesPerNodePerS: number;
+  /** 'dead' declarations about nodes that were up and reachable (see FalseDeathJudge). */
   readonly falseDeaths: number;
+  /** (running replica, acknowledged record) pairs where the replica neither holds nor supersedes the record. */
   readonly lostAckedWrites: number;
+  /** Acknowledged records reported dropped as stale (at or below the horizon reported): not counted as lost. */
+  readonly staleDropped: number;
+  /** Objects visible on a running replica although the oracle's state deletes them. */
   readonly resurrections: number;
+  /** Broken invariants: the cores' own checks (debug mode) and the semantic check at the end. */
+  readonly invariantViolations: number;
+  /** Own records that left in an eager push before their commit (commit before push broken). */
+  readonly earlyPushes: number;
   /** Every running node sees every other running node alive, and no stopped node alive. */
   readonly membershipCorrect: boolean;
   readonly acknowledgedWrites: number;
+  /** Storage commits that failed (a failing disk). */
+  readonly commitFailures: number;
+  /** Stream resets (faults and the streamReset link condition). */
+  readonly streamResets: number;
   readonly virtualMs: number;
   readonly wallMs: number;
 }
 
-function registerKey(objectId: string, field: string): string {
-  return `${objectId}\u0000${field}`;
-}
-
-/** The state all acknowledged writes add up to: merged into one oracle replica. */
-function oracle(acked: readonly StoreRecord[]): Store {
-  const o = new Store({ nodeId: 'f'.repeat(32) as NodeId, clock: { now: () => 0 }, options: { maxDriftMs: Number.MAX_SAFE_INTEGER } });
-  o.merge(acked);
-  return o;
-}
-
-/** Counts acknowledged writes that some running replica neither holds nor supersedes. */
-function lostWrites(sim: Simulation, acked: readonly StoreRecord[]): number {
-  let lost = 0;
+/**
+ * The records the final state must add up to: every acknowledged write, and every unacknowledged
+ * one (created by a node, not retracted) that survived on a running replica (a write whose commit failed may
+ * still have spread; the client was told it failed, so either outcome is allowed, but the mesh
+ * must agree). Records reported dropped as stale are left out: the mesh chose to drop them.
+ */
+function expectedRecords(sim: Simulation): StoreRecord[] {
+  const { oracle } = sim;
+  const out = new Map<string, StoreRecord>();
+  for (const r of oracle.ackedLive()) out.set(recordId(r), r);
   for (const node of sim.nodes) {
-    if (node.engine === undefined) continue;
-    const held = new Map<string, StoreRecord>();
-    for (const r of node.store.records()) held.set(registerKey(r.objectId, r.field), r);
-    for (const r of acked) {
-      const same = held.get(registerKey(r.objectId, r.field));
-      const obj = held.get(registerKey(r.objectId, OBJECT_FIELD));
-      const covered = (same !== undefined && compareRecords(same, r) >= 0) || (obj !== undefined && compareRecords(obj, r) >= 0);
-      if (!covered) lost++;
+    for (const r of node.store?.records() ?? []) {
+      const id = recordId(r);
+      if (!out.has(id) && !oracle.isAcked(r) && oracle.isCreated(r) && !oracle.isRetracted(r) && !oracle.isStale(r)) out.set(id, r);
     }
+  }
+  return [...out.values()];
+}
+
+/** Counts (running replica, acknowledged record) pairs the replica does not account for (ReplicaCoverage). */
+function lostWrites(sim: Simulation): number {
+  let lost = 0;
+  const acked = sim.oracle.ackedLive();
+  for (const node of sim.nodes) {
+    if (node.store === undefined) continue;
+    const coverage = new ReplicaCoverage(node.store, sim.oracle);
+    for (const r of acked) if (!coverage.covers(r)) lost++;
   }
   return lost;
 }
 
-/** Objects visible on a running replica although every acknowledged history deletes them. */
-function resurrections(sim: Simulation, truth: Store): number {
+/** Objects visible on a running replica that the expected state does not show. */
+function resurrections(sim: Simulation, truth: readonly VisibleObject[]): number {
+  const visible = new Set(truth.map((o) => o.id));
   let n = 0;
-  for (const node of sim.nodes) {
-    if (node.engine === undefined) continue;
-    for (const { id } of node.store.list()) if (!truth.has(id)) n++;
-  }
+  for (const node of sim.nodes) for (const { id } of node.store?.list() ?? []) if (!visible.has(id)) n++;
   return n;
+}
+
+/** True when every running node holds exactly the same records (same digest and counts). */
+export function replicasIdentical(nodes: readonly SimNode[]): boolean {
+  const up = nodes.filter((n) => n.store !== undefined);
+  const first = up[0]?.store;
+  if (first === undefined) return true;
+  const d0 = JSON.stringify(first.digest());
+  const s0 = JSON.stringify(first.stats());
+  return up.every((n) => JSON.stringify(n.store?.digest()) === d0 && JSON.stringify(n.store?.stats()) === s0);
 }
 
 /** Every running node sees every other running node alive, and no stopped node alive. */
@@ -82,27 +111,32 @@ export function membershipCorrect(sim: Simulation): boolean {
 
 /** Checks a run against its promises. */
 export function checkOutcome(sim: Simulation, timing: { convergedAt?: number | undefined; wallMs?: number } = {}): Outcome {
-  const truth = oracle(sim.acked);
-  const truthList = JSON.stringify(truth.list());
-  const up = sim.nodes.filter((n) => n.engine !== undefined);
-  const converged = sim.replicasIdentical() && up.every((n) => JSON.stringify(n.store.list()) === truthList);
+  const truth = visibleState(expectedRecords(sim));
+  const truthList = JSON.stringify(truth);
+  const up = sim.nodes.filter((n) => n.store !== undefined);
+  const converged = replicasIdentical(sim.nodes) && up.every((n) => JSON.stringify(n.store?.list()) === truthList);
   const convergenceMs = converged && timing.convergedAt !== undefined ? Math.max(0, timing.convergedAt - sim.faultEndMs) : null;
   const seconds = Math.max(1, sim.now) / 1000;
   return {
     scenario: sim.opts.scenario.name,
     nodes: sim.nodes.length,
-    seed: sim.opts.seed,
+    seed: seedJson(BigInt(sim.opts.seed)),
     traceHash: sim.traceHash(),
     converged,
     convergenceMs,
     rounds: convergenceMs === null ? null : Math.ceil(convergenceMs / sim.opts.sync.syncIntervalMs),
     messages: sim.messages,
     bytesPerNodePerS: Math.round(sim.bytes / sim.nodes.length / seconds),
-    falseDeaths: sim.falseDeaths,
-    lostAckedWrites: lostWrites(sim, sim.acked),
+    falseDeaths: sim.deaths.count,
+    lostAckedWrites: lostWrites(sim),
+    staleDropped: sim.oracle.staleAckedCount(),
     resurrections: resurrections(sim, truth),
+    invariantViolations: sim.invariants.count,
+    earlyPushes: sim.earlyPushes,
     membershipCorrect: membershipCorrect(sim),
-    acknowledgedWrites: sim.acked.length,
+    acknowledgedWrites: sim.oracle.acked.length,
+    commitFailures: sim.nodes.reduce((a, n) => a + n.disk.failedCommits, 0),
+    streamResets: sim.net.resets,
     virtualMs: Math.round(sim.now),
     wallMs: Math.round(timing.wallMs ?? 0),
   };

@@ -2,15 +2,19 @@ import { ChorusError, ErrorCode } from '../core/errors.ts';
 import type { SyncConfig } from '../sync/config.ts';
 import type { Outcome } from './checkers.ts';
 import { scenarioByName, SCENARIOS } from './scenarios.ts';
+import { parseSeed, type SeedInput } from './seed.ts';
 import { Simulation } from './simulation.ts';
 
 /** Arguments of one simulated run, as the CLI and the tests give them. */
 export interface RunArgs {
   readonly scenario: string;
   readonly nodes: number;
-  readonly seed: number;
+  /** Any integer in 0..2^64−1 (decimal text, a safe integer or a bigint). */
+  readonly seed: SeedInput;
   readonly sync?: Partial<SyncConfig>;
   readonly trace?: boolean;
+  /** Debug mode: the cores' invariants after every step (see SimOptions.checkInvariants). */
+  readonly checkInvariants?: boolean;
 }
 
 /** Outcome plus which promises were broken (empty when the run passed). */
@@ -19,6 +23,19 @@ export interface Verdict {
   readonly failures: string[];
   /** The command that replays this run exactly. */
   readonly replay: string;
+}
+
+/** The promises every run must keep, as failure descriptions (empty when all hold). */
+function judge(outcome: Outcome, invariantSamples: readonly string[]): string[] {
+  const failures: string[] = [];
+  if (!outcome.converged) failures.push('replicas did not converge to the acknowledged state');
+  if (outcome.lostAckedWrites > 0) failures.push(`${outcome.lostAckedWrites} acknowledged writes lost`);
+  if (outcome.resurrections > 0) failures.push(`${outcome.resurrections} deleted objects resurrected`);
+  if (!outcome.membershipCorrect) failures.push('membership did not settle to the true liveness');
+  if (outcome.falseDeaths > 0) failures.push(`${outcome.falseDeaths} alive nodes declared dead`);
+  if (outcome.earlyPushes > 0) failures.push(`${outcome.earlyPushes} own records pushed before their commit`);
+  if (outcome.invariantViolations > 0) failures.push(`${outcome.invariantViolations} invariant violations, first: ${invariantSamples.join(' | ')}`);
+  return failures;
 }
 
 /** Runs one scenario and judges it against the checkers. */
@@ -30,15 +47,17 @@ export function runScenario(args: RunArgs): Verdict {
   if (!Number.isInteger(args.nodes) || args.nodes < scenario.minNodes) {
     throw new ChorusError(ErrorCode.InvalidConfig, `scenario ${scenario.name} needs --nodes to be an integer ≥ ${scenario.minNodes}, got ${args.nodes}`);
   }
-  if (!Number.isSafeInteger(args.seed)) throw new ChorusError(ErrorCode.InvalidConfig, `--seed must be an integer, got ${args.seed}`);
-  const sim = new Simulation({ nodes: args.nodes, seed: args.seed, scenario, ...(args.sync ? { sync: args.sync } : {}), ...(args.trace === false ? { trace: false } : {}) });
+  const seed = parseSeed(args.seed);
+  const sim = new Simulation({
+    nodes: args.nodes,
+    seed,
+    scenario,
+    ...(args.sync ? { sync: args.sync } : {}),
+    ...(args.trace === false ? { trace: false } : {}),
+    ...(args.checkInvariants === true ? { checkInvariants: true } : {}),
+  });
   const outcome = sim.run();
-  const failures: string[] = [];
-  if (!outcome.converged) failures.push('replicas did not converge to the acknowledged state');
-  if (outcome.lostAckedWrites > 0) failures.push(`${outcome.lostAckedWrites} acknowledged writes lost`);
-  if (outcome.resurrections > 0) failures.push(`${outcome.resurrections} deleted objects resurrected`);
-  if (!outcome.membershipCorrect) failures.push('membership did not settle to the true liveness');
-  if (scenario.lossOnly && outcome.falseDeaths > 0) failures.push(`${outcome.falseDeaths} alive nodes declared dead`);
-  const replay = `chorus sim --scenario ${scenario.name} --nodes ${args.nodes} --seed ${args.seed} --json`;
-  return { outcome, failures, replay };
+  const flags = args.checkInvariants === true ? ' --check-invariants' : '';
+  const replay = `chorus sim --scenario ${scenario.name} --nodes ${args.nodes} --seed ${seed}${flags} --json`;
+  return { outcome, failures: judge(outcome, sim.invariants.samples), replay };
 }
