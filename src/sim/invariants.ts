@@ -59,7 +59,7 @@ export function coreProblems(node: SimNode, storeChanged: boolean): string[] {
  */
 export function pushedBeforeCommit(node: SimNode, message: Message): number {
   if (message.t !== MessageType.PUSH || message.hops !== 0) return 0;
-  const committed = node.disk.watermark(node.nodeId);
+  const committed = Math.max(node.disk.watermark(node.nodeId), node.disk.committedOwnSeq());
   let early = 0;
   for (const t of message.records) {
     const r = tupleToRecord(t) as Partial<StoreRecord>;

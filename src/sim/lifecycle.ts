@@ -36,6 +36,7 @@ export function startLife(node: SimNode, ctx: StartContext): NodeLife {
   const state = node.disk.load();
   const store = new Store(storeInit(node, ctx.store));
   store.load(state.records, state.digest);
+  store.restoreCollected(node.disk.getMeta('gc'));
   const stored = node.disk.getMeta('generation');
   const generation = (typeof stored === 'number' ? stored : 0) + 1;
   node.disk.setMeta('generation', generation);

@@ -39,8 +39,12 @@ export class Persistence {
   /** The journal sink of `node`'s current life. */
   persist(node: SimNode, store: Store, journal: readonly JournalEntry[]): void {
     this.changed.add(node);
-    const batch: StorageBatch = { journal, watermarks: store.takeMovedWatermarks(), meta: { lastActiveMs: node.clock.wall.now() } };
-    this.writeBatch = this.submit(node, batch, store.watermark(node.nodeId));
+    const lowered = store.takeLoweredWatermarks();
+    const collected = store.takeCollectedChange();
+    const meta = collected === undefined ? { lastActiveMs: node.clock.wall.now() } : { lastActiveMs: node.clock.wall.now(), gc: collected };
+    const batch: StorageBatch = { journal, watermarks: store.takeMovedWatermarks(), meta };
+    if (lowered !== undefined) batch.setWatermarks = lowered;
+    this.writeBatch = this.submit(node, batch, store.lastOwnSeq());
   }
 
   /** Stores a member record change, as the runtime does on every member event. */

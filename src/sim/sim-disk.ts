@@ -9,12 +9,14 @@ export interface DiskImage {
   readonly watermarks: ReadonlyMap<string, number>;
   readonly meta: ReadonlyMap<string, unknown>;
   readonly members: ReadonlyMap<string, MemberRecord>;
+  /** See SimDisk.committedOwnSeq. */
+  readonly ownCommitted: number;
 }
 
 /** A batch waiting for its commit, with what its commit means to the node. */
 export interface PendingBatch {
   readonly batch: StorageBatch;
-  /** Our own watermark when the batch was made: markDurable(ownSeq) once it commits; undefined for member-only batches. */
+  /** Our last own seq (Store.lastOwnSeq) when the batch was made: markDurable(ownSeq) once it commits; undefined for member-only batches. */
   readonly ownSeq: number | undefined;
   /** Records of the client write this batch carries: acknowledged when it commits. */
   readonly acks: StoreRecord[];
@@ -46,6 +48,8 @@ export class SimDisk {
   private inFlight: PendingBatch[] | undefined;
   /** While true, every commit fails (a full disk, an I/O error). */
   failing = false;
+  /** The highest own seq (PendingBatch.ownSeq) of a committed batch: what markDurable was told. */
+  private ownCommitted = 0;
   /** Groups committed and groups rejected so far. */
   commits = 0;
   failedCommits = 0;
@@ -74,7 +78,7 @@ export class SimDisk {
     this.inFlight = undefined;
     const ok = !this.failing;
     if (ok) {
-      for (const p of group) this.apply(p.batch);
+      for (const p of group) this.apply(p);
       this.commits++;
     } else this.failedCommits++;
     return { ok, group, more: this.waiting.length > 0 };
@@ -86,7 +90,7 @@ export class SimDisk {
     this.inFlight = undefined;
     this.waiting = [];
     if (this.failing || all.length === 0) return [];
-    for (const p of all) this.apply(p.batch);
+    for (const p of all) this.apply(p);
     this.commits++;
     return all;
   }
@@ -119,6 +123,11 @@ export class SimDisk {
     };
   }
 
+  /** The highest own seq committed (every own record up to it is durable, whatever the stored watermark says after a renumbering). */
+  committedOwnSeq(): number {
+    return this.ownCommitted;
+  }
+
   /** The watermark stored for `origin` (0 when none). */
   watermark(origin: NodeId): number {
     return this.watermarks.get(origin) ?? 0;
@@ -126,7 +135,7 @@ export class SimDisk {
 
   /** A copy of the durable image (a backup, a VM snapshot). */
   image(): DiskImage {
-    return { records: new Map(this.records), watermarks: new Map(this.watermarks), meta: new Map(this.meta), members: new Map(this.members) };
+    return { records: new Map(this.records), watermarks: new Map(this.watermarks), meta: new Map(this.meta), members: new Map(this.members), ownCommitted: this.ownCommitted };
   }
 
   /** Replaces the durable image with `image` (a restored backup); pending batches are dropped. */
@@ -136,14 +145,18 @@ export class SimDisk {
     this.watermarks = new Map(image.watermarks);
     this.meta = new Map(image.meta);
     this.members = new Map(image.members);
+    this.ownCommitted = image.ownCommitted;
   }
 
-  /** Applies one batch as MemoryStorage.apply does (journal, watermarks that only grow, meta, members). */
-  private apply(batch: StorageBatch): void {
+  /** Applies one batch as MemoryStorage.apply does (journal, watermarks set then raised, meta, members). */
+  private apply(pending: PendingBatch): void {
+    const batch = pending.batch;
+    if (pending.ownSeq !== undefined && pending.ownSeq > this.ownCommitted) this.ownCommitted = pending.ownSeq;
     for (const e of batch.journal ?? []) {
       if (e.op === 'put') this.records.set(registerKey(e.record.objectId, e.record.field), e.record);
       else this.records.delete(registerKey(e.objectId, e.field));
     }
+    for (const [origin, seq] of Object.entries(batch.setWatermarks ?? {})) this.watermarks.set(origin, seq);
     for (const [origin, seq] of Object.entries(batch.watermarks ?? {})) this.watermarks.set(origin, Math.max(seq, this.watermarks.get(origin) ?? 0));
     for (const [key, value] of Object.entries(batch.meta ?? {})) {
       if (value === undefined) this.meta.delete(key);
