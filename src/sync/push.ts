@@ -32,6 +32,8 @@ export function splitBatches<T>(items: readonly T[], sizeOf: (item: T) => number
  * 1. A PUSH with hops ≥ pushMaxHops (default 1) is never forwarded; a forward carries only
  *    records that were new to the forwarder, so a record is forwarded at most once per node.
  * 2. With eagerPush off, queued writes are discarded at flush: anti-entropy carries them.
+ * 3. A write leaves only once committed locally (seq ≤ Store.durableOwnSeq) and after OwnSeq
+ *    verified our numbering; queued writes are in seq order, so the committed ones lead.
  */
 export class Pusher {
   readonly #ctx: SyncContext;
@@ -51,9 +53,10 @@ export class Pusher {
     for (const r of records) this.#pending.push(r);
   }
 
-  /** Whether a flush would send (writes are queued and our seq numbering is verified, see OwnSeq). */
+  /** Whether a flush would send: a queued write is committed (Store.durableOwnSeq) and our seq numbering is verified (OwnSeq). */
   get ready(): boolean {
-    return this.#pending.length > 0 && this.#ctx.ownVerified;
+    const first = this.#pending[0];
+    return first !== undefined && this.#ctx.ownVerified && first.seq <= this.#ctx.store.durableOwnSeq();
   }
 
   /** Replaces queued records that OwnSeq moved to new seqs. */
@@ -62,11 +65,17 @@ export class Pusher {
     this.#pending = this.#pending.map((r) => (r.origin === self ? (moved.get(r.seq) ?? r) : r));
   }
 
-  /** Pushes every queued write (they wait while our seq numbering is unverified). */
+  /**
+   * Pushes every queued write that storage has committed; the rest wait for the commit (a
+   * crash must never leave a peer holding a seq we would reuse), and all wait while our seq
+   * numbering is unverified.
+   */
   flush(): void {
     if (!this.#ctx.ownVerified) return;
-    const records = this.#pending;
-    this.#pending = [];
+    const durable = this.#ctx.store.durableOwnSeq();
+    const cut = this.#pending.findIndex((r) => r.seq > durable);
+    const records = cut < 0 ? this.#pending : this.#pending.slice(0, cut);
+    this.#pending = cut < 0 ? [] : this.#pending.slice(cut);
     const ctx = this.#ctx;
     if (records.length === 0 || !ctx.config.eagerPush || ctx.peers.size === 0) return;
     const large = ctx.peers.size + 1 > ctx.config.fullFanoutMaxMembers;
