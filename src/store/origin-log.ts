@@ -29,6 +29,11 @@ export class OriginLog<E> {
     return true;
   }
 
+  /** Whether `seq` was received or covered already (at or below the watermark, or pending above it). */
+  accounted(seq: number): boolean {
+    return seq <= this.watermark || this.pending.has(seq);
+  }
+
   /** Applies a peer's claim that (from, to] is complete (ignored when it leaves a gap); true when the watermark moved. */
   cover(from: number, to: number): boolean {
     if (from > this.watermark || to <= this.watermark) return false;

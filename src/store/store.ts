@@ -143,6 +143,12 @@ export class Store extends MaintainedReplica {
         conflicts.push(r);
         continue;
       }
+      if (held === undefined && log.accounted(r.seq)) {
+        // Received before (or covered) and not held: it lost here, possibly to a tombstone
+        // since collected; installing it again would resurrect what that tombstone deleted.
+        superseded++;
+        continue;
+      }
       if (r.origin === this.nodeId && r.seq > this.ownSeqFloor) this.ownSeqFloor = r.seq;
       if (log.note(r.seq)) this.movedOrigins.add(r.origin);
       if (this.apply(r, bytes, changes, journal)) applied.push(r);

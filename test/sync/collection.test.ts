@@ -160,6 +160,22 @@ describe('a replica away past the TTL', () => {
   });
 });
 
+describe('records already accounted for', () => {
+  it('a replica never reinstalls a record its watermark covers and it no longer holds (its deletion was collected)', () => {
+    const mesh = new TestMesh();
+    const a = storeOf(mesh, 0);
+    const old = a.put('lamp', { on: true }).records;
+    mesh.clock.advance(5);
+    a.deleteObject('lamp');
+    mesh.clock.advance(2 * TTL);
+    expect(a.collectGarbage(mesh.clock.now(), a.digest())).toHaveLength(1);
+    const result = a.merge(old); // a stale peer sends the deleted object's first records back
+    expect(result.records).toEqual([]);
+    expect(a.get('lamp')).toBeUndefined();
+    expect(a.checkInvariants()).toEqual([]);
+  });
+});
+
 describe('reused sequence numbers', () => {
   it('a merge never lets a record take the (origin, seq) another holds: refused, counted, reported', () => {
     const mesh = new TestMesh();
