@@ -20,6 +20,8 @@ export interface PersistenceHost {
   scheduleCommit(node: SimNode, atMs: number): void;
   /** Sends what the engine returned after a commit. */
   dispatch(node: SimNode, out: readonly Outbound[]): void;
+  /** Stops `node` at once (a failed commit is fail-stop: its uncommitted state is gone). */
+  failStop(node: SimNode): void;
 }
 
 /**
@@ -69,12 +71,11 @@ export class Persistence {
     const life = node.life;
     if (life === undefined) return;
     const { ok, group, more } = node.disk.finishCommit();
-    // A failed commit is logged and the node keeps going, as the runtime does: its writes are
-    // not acknowledged and not marked durable (a later commit's mark covers them).
-    if (ok) {
-      this.committed(life.store, group);
-      this.host.dispatch(node, [...life.engine.flush(this.host.now()), ...life.engine.confirmStored(this.host.now())]);
-    }
+    // A failed commit is fail-stop: the node stops with its uncommitted state (nothing of it was
+    // acknowledged, pushed or confirmed) and starts again from what storage holds.
+    if (!ok) return this.host.failStop(node);
+    this.committed(life.store, group);
+    this.host.dispatch(node, [...life.engine.flush(this.host.now()), ...life.engine.confirmStored(this.host.now())]);
     if (more) this.begin(node);
   }
 

@@ -94,16 +94,17 @@ export const PROCESS_SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'disk-full',
-    description: "a node's commits fail for 13 s (writes not acknowledged; it logs and keeps going, as the runtime does), then succeed; later it restarts from what it committed",
+    description: "a node's disk fails for 13 s: its first failed commit stops it (fail-stop: nothing uncommitted was acknowledged, pushed or confirmed); it starts again from what it committed once the disk works",
     lossOnly: false,
     minNodes: 2,
     timing: { faultMs: 40_000 },
     schedule(f) {
       const a = f.n - 1;
       f.at(f.faultStartMs + 2000, () => f.setDiskFailing(a, true));
-      f.at(f.faultStartMs + 15_000, () => f.setDiskFailing(a, false));
-      f.at(f.faultStartMs + 25_000, () => f.crash(a));
-      f.at(f.faultStartMs + 26_000, () => f.restart(a));
+      f.at(f.faultStartMs + 15_000, () => {
+        f.setDiskFailing(a, false);
+        f.restart(a);
+      });
     },
   },
 ];

@@ -132,6 +132,7 @@ export class Simulation {
       oracle: this.oracle,
       scheduleCommit: (node, atMs) => this.queue.push(atMs, { k: 'commit', node: node.index, epoch: node.epoch }),
       dispatch: (node, out) => this.dispatch(node, out),
+      failStop: (node) => this.crash(node.index),
     });
     this.deaths = new FalseDeathJudge(this.net, { lossOnly: s.lossOnly, healAtMs: this.faultEndMs, windowMs: this.falseDeathWindowMs });
     const idRandom = this.random.fork();
