@@ -106,6 +106,18 @@ export abstract class MaintainedReplica extends Replica {
     return this.collected;
   }
 
+  /**
+   * Takes on what a snapshot server forgot, when its covers are adopted: our watermarks now
+   * claim its collected ranges too, so peers must compare with its floors through ours (a
+   * peer that missed those deletions must verify itself against us as it would against it).
+   */
+  adoptCollected(peer: Collected): void {
+    const joined = joinCollected(this.collected, peer);
+    if (compareTs(joined.horizon, this.collected.horizon) === 0 && unseenFloors(this.collected.floors, joined.floors).length === 0) return;
+    this.collected = joined;
+    this.collectedMoved = true;
+  }
+
   /** Restores the collected state kept in storage (ignored unless well-formed). */
   restoreCollected(stored: unknown): void {
     const c = parseCollected(stored);
@@ -126,17 +138,19 @@ export abstract class MaintainedReplica extends Replica {
   /**
    * After a snapshot from a peer that forgot deletions we never saw: drops every held record
    * the snapshot did not confirm (`confirmed` false) and nobody wrote after `since`, when the
-   * server had seen it (seq within `serverStart`: it lost there) or when it is no newer than
-   * the server's collection `horizon` (it may belong to an object whose deletion was forgotten:
-   * returned in `stale`, for the caller to report). Everything else is kept for the server to
-   * learn. Watermarks stay: what was dropped counts as superseded.
+   * server had seen it (seq within `serverStart`: it lost there) or when it is a value no newer
+   * than the server's collection `horizon` (it may belong to an object whose deletion was
+   * forgotten: returned in `stale`, for the caller to report; a tombstone is always kept, it
+   * cannot bring anything back). Everything else is kept for the server to learn. Watermarks
+   * stay: what was dropped counts as superseded.
    */
   reconcileStale(confirmed: (r: StoreRecord) => boolean, serverStart: Readonly<Record<string, number>>, horizon: Timestamp, since: Timestamp): WriteResult & { stale: StoreRecord[] } {
     const stale: StoreRecord[] = [];
     const drop = (r: StoreRecord): boolean => {
       if (confirmed(r) || compareTs(r.ts, since) > 0) return false;
       if (r.seq <= (serverStart[r.origin] ?? 0)) return true;
-      if (compareTs(r.ts, horizon) > 0) return false;
+      // A deletion never brings anything back: only a value can belong to a forgotten deletion.
+      if (r.value === TOMBSTONE || compareTs(r.ts, horizon) > 0) return false;
       stale.push(r);
       return true;
     };

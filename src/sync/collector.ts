@@ -21,15 +21,23 @@ export function lowestDigest(digests: readonly Readonly<Record<string, number>>[
  * (the lowest of their last digests, and ours). A member whose digest we have not seen yet
  * holds collection back until it syncs. What was collected is exchanged with peers, so a
  * member that was away verifies itself before it spreads what the mesh deleted (Bootstrap).
+ *
+ * Only a node in the majority of the mesh it knows (itself and its live members, against the
+ * members it still tries to reconnect to) collects: a node cut off from most of the mesh
+ * would otherwise forget its own deletions alone, and on the heal the majority would have to
+ * verify itself against the one node that missed everything else.
  */
 export class Collector {
   readonly #ctx: SyncContext;
   readonly #replication: () => readonly PeerReplication[];
+  readonly #failed: () => number;
   #nextAt: number;
 
-  constructor(ctx: SyncContext, replication: () => readonly PeerReplication[], now: number) {
+  /** `failed`: how many members are dead but still tried now and then (Reconnector). */
+  constructor(ctx: SyncContext, replication: () => readonly PeerReplication[], failed: () => number, now: number) {
     this.#ctx = ctx;
     this.#replication = replication;
+    this.#failed = failed;
     this.#nextAt = ctx.config.gcIntervalMs > 0 ? now + ctx.config.gcIntervalMs : Number.POSITIVE_INFINITY;
   }
 
@@ -42,6 +50,11 @@ export class Collector {
   tick(now: number): number {
     if (now < this.#nextAt) return 0;
     this.#nextAt = now + this.#ctx.config.gcIntervalMs;
+    const reachable = this.#ctx.membership.aliveNodeIds().length + 1;
+    if (2 * reachable <= reachable + this.#failed()) {
+      this.#ctx.counters.inc('collectionsDeferred');
+      return 0;
+    }
     const covered = this.coveredBy();
     if (covered === undefined) return 0;
     const dropped = this.#ctx.store.collectGarbage(this.#ctx.store.hlc.physicalNow(), covered).length;

@@ -109,7 +109,7 @@ export class Engine {
     this.#server = new SnapshotServer(this.#ctx);
     this.#reconnector = new Reconnector(this.#ctx);
     this.#replication = new Replication(this.#ctx);
-    this.#collector = new Collector(this.#ctx, () => this.#replication.snapshot(), now);
+    this.#collector = new Collector(this.#ctx, () => this.#replication.snapshot(), () => this.#reconnector.size, now);
     const empty = init.store.records().next().done === true;
     // lastActiveMs is wall-clock time, like the store's tombstone stamps.
     const stale = init.lastActiveMs !== undefined && init.clock.now() - init.lastActiveMs > init.store.options.tombstoneTtlMs;

@@ -231,7 +231,12 @@ export class Bootstrap {
       }
       if (result.changes.length > 0) ctx.events.push({ type: 'change', changes: result.changes, origin: 'remote' });
     }
-    if (!s.refused) ctx.merge([], coversFrom(cover));
+    if (!s.refused) {
+      // Covers first claim the server's collected ranges: its floors become ours (adopted with
+      // the covers, before the journal of the merge carries them to storage).
+      ctx.store.adoptCollected(this.#horizon);
+      ctx.merge([], coversFrom(cover));
+    }
     this.#stream = null;
     this.#needed = false;
     this.#verify = false;

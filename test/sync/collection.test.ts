@@ -103,7 +103,7 @@ describe('a replica away past the TTL', () => {
   });
 
   it('restarted past the TTL: keeps its unsent writes and records only it relayed, with honest digests', () => {
-    const mesh = meshWithTtl(3);
+    const mesh = meshWithTtl(5); // a, d and e stay together: the majority, which collects
     const [a, b, c] = mesh.nodes as [TestNode, TestNode, TestNode];
     write(mesh, a, { kind: 'patch', id: 'lamp.old', fields: { on: true } });
     mesh.run(2000);
@@ -130,9 +130,9 @@ describe('a replica away past the TTL', () => {
     mesh.filter = () => true;
     mesh.run(TTL + 30_000);
     expect(a.engine.store.stats().tombstones).toBe(0); // collected by the running engine
-    const back = mesh.restart(b, { store: b.engine.store, lastActiveMs: mesh.clock.now() - TTL - 30_000 });
+    mesh.restart(b, { store: b.engine.store, lastActiveMs: mesh.clock.now() - TTL - 30_000 });
     mesh.run(30_000);
-    for (const n of [a, back]) {
+    for (const n of mesh.live()) {
       expect(n.engine.store.get('lamp.old')).toBeUndefined();
       expect(n.engine.store.get('c.relayed')).toEqual({ v: 2 });
       expect(n.engine.store.get('b.unsent')).toEqual({ v: 3 });
@@ -141,7 +141,7 @@ describe('a replica away past the TTL', () => {
   });
 
   it('drops, visibly, a record older than a collected deletion that no live replica saw', () => {
-    const mesh = meshWithTtl(2);
+    const mesh = meshWithTtl(3); // a and c stay together: the majority, which collects
     const [a, b] = mesh.nodes as [TestNode, TestNode];
     mesh.filter = (f) => f.from !== b.address && f.out.to !== b.address;
     write(mesh, b, { kind: 'patch', id: 'lamp', fields: { on: true } }); // b's write, before a's deletion
@@ -155,6 +155,26 @@ describe('a replica away past the TTL', () => {
     const dropped = b.events.filter((e) => e.type === 'records-dropped');
     expect(dropped).toHaveLength(1);
     expect(dropped[0]).toMatchObject({ reason: 'stale', records: [{ objectId: 'lamp', field: 'on' }] });
+    expect(mesh.live().every((n) => n.engine.store.get('lamp') === undefined)).toBe(true);
+    expectAgreement(mesh);
+  });
+});
+
+describe('only a majority collects', () => {
+  it('a node cut off from most of the mesh keeps its tombstones; the majority collects', () => {
+    const mesh = meshWithTtl(3);
+    const [a, b] = mesh.nodes as [TestNode, TestNode, TestNode];
+    write(mesh, b, { kind: 'patch', id: 'lamp', fields: { on: true } });
+    mesh.run(1000);
+    mesh.filter = (f) => f.from !== b.address && f.out.to !== b.address;
+    write(mesh, b, { kind: 'deleteObject', id: 'lamp' }); // b alone sees its own deletion
+    write(mesh, a, { kind: 'deleteObject', id: 'lamp.a' });
+    mesh.run(3 * TTL);
+    expect(b.engine.store.stats().tombstones).toBe(1);
+    expect(b.engine.counters().collectionsDeferred).toBeGreaterThan(0);
+    expect(b.engine.store.collectedState().floors).toEqual({});
+    mesh.filter = () => true;
+    mesh.run(30_000);
     expect(mesh.live().every((n) => n.engine.store.get('lamp') === undefined)).toBe(true);
     expectAgreement(mesh);
   });
