@@ -1,5 +1,5 @@
 import type { Membership } from '../membership/membership.ts';
-import { compareRecords, OBJECT_FIELD, tupleToRecord, type Store, type StoreRecord } from '../store/index.ts';
+import { compareRecords, OBJECT_FIELD, TOMBSTONE, tupleToRecord, type Store, type StoreRecord } from '../store/index.ts';
 import { MessageType, type Message } from '../sync/messages.ts';
 import { ReplicaCoverage } from './coverage.ts';
 import type { Oracle } from './oracle.ts';
@@ -77,13 +77,15 @@ function describe(r: StoreRecord): string {
  * Records a replica still holds although it has seen (within its watermark of the origin) a
  * record that beats them in their register or their object's register: applying that record
  * should have dropped them, and the watermark says it was applied. Tombstone collection cannot
- * explain it (a held record superseded by a tombstone went when the tombstone came).
+ * explain it (a held record superseded by a tombstone went when the tombstone came), except for
+ * a tombstone beaten by a tombstone: a replica verifying itself keeps its unseen deletions
+ * (decision 0006), and an older deletion under a collected newer one changes no visible state.
  */
 function staleHeld(store: Store, oracle: Oracle): string[] {
   const out: string[] = [];
   for (const h of store.records()) {
     const rivals = h.field === OBJECT_FIELD ? oracle.recordsOf(h.objectId, OBJECT_FIELD) : [...oracle.recordsOf(h.objectId, h.field), ...oracle.recordsOf(h.objectId, OBJECT_FIELD)];
-    const newer = rivals.find((r) => compareRecords(r, h) > 0 && store.watermark(r.origin) >= r.seq && !oracle.wasDropped(r));
+    const newer = rivals.find((r) => compareRecords(r, h) > 0 && store.watermark(r.origin) >= r.seq && !oracle.wasDropped(r) && !(h.value === TOMBSTONE && r.value === TOMBSTONE));
     if (newer !== undefined) out.push(`holds ${describe(h)} although its watermark passes ${describe(newer)}, which beats it`);
   }
   return out;
