@@ -34,6 +34,34 @@ export abstract class MaintainedReplica extends Replica {
 
   protected collectedMoved = false;
 
+  /** While our numbering is unverified (see holdOwn): our seqs above this stay here. */
+  protected ownHoldAt: number | undefined;
+
+  /** While our numbering is unverified: the seqs this process stamped. */
+  protected ownIssued: Set<number> | undefined;
+
+  /**
+   * Until `releaseOwn`, our records above our current last seq never leave (deltas, snapshots)
+   * and the seqs we stamp are remembered: after a restore they may collide with writes a peer
+   * holds, and `renumberOwn` moves them (see OwnSeq).
+   */
+  holdOwn(): void {
+    this.ownHoldAt = this.ownSeqFloor;
+    this.ownIssued = new Set();
+  }
+
+  /** Our numbering is verified: our records may leave again once committed. */
+  releaseOwn(): void {
+    this.ownHoldAt = undefined;
+    this.ownIssued = undefined;
+  }
+
+  /** The seqs stamped here since `holdOwn` that we still hold, ascending. */
+  ownIssuedSeqs(): number[] {
+    const live = this.logs.get(this.nodeId)?.live;
+    return [...(this.ownIssued ?? [])].filter((s) => live?.has(s) === true).sort((a, b) => a - b);
+  }
+
   /**
    * Starts tracking which of our own writes are committed (call once a durable mirror is
    * attached and loaded): from then on our records above `markDurable`'s seq never leave
@@ -50,7 +78,7 @@ export abstract class MaintainedReplica extends Replica {
 
   /** The highest own seq that may leave this replica (every one when durability is not tracked). */
   durableOwnSeq(): number {
-    return this.durableOwn ?? this.ownSeqFloor;
+    return Math.min(this.durableOwn ?? this.ownSeqFloor, this.ownHoldAt ?? Number.POSITIVE_INFINITY);
   }
 
   /** The highest seq of ours known to exist: our next write takes the one after it. */
@@ -185,16 +213,22 @@ export abstract class MaintainedReplica extends Replica {
   }
 
   /**
-   * We were restored from an older copy and a peer holds our writes up to `floor`: moves every
-   * record of ours with seq above `after` (written since the restore, colliding with the
-   * peer's) to fresh seqs above `floor`, same stamps, so nothing reuses a number a peer holds.
-   * Our watermark goes back to `after` until the peer's records arrive. Returns new records by old seq.
+   * We were restored from an older copy and peers hold our writes up to `floor`: moves our
+   * records at `seqs` (stamped since the start, colliding with the peers') to fresh seqs above
+   * `floor`, same stamps, so nothing reuses a number a peer holds. Our watermark goes back
+   * below the first of them until the peers' records arrive. Returns new records by old seq.
    */
-  renumberOwn(after: number, floor: number): Map<number, StoreRecord> {
+    renumberOwn(seqs: readonly number[], floor: number): Map<number, StoreRecord> {
     const log = this.log(this.nodeId);
     const moved = new Map<number, StoreRecord>();
     this.raiseOwnSeqFloor(floor);
-    const victims = [...log.after(after)];
+    const victims = seqs.flatMap((s): [number, Entry][] => {
+      const e = log.live.get(s);
+      return e === undefined ? [] : [[s, e]];
+    });
+    const first = victims[0]?.[0];
+    if (first === undefined) return moved;
+    const after = Math.min(log.watermark, first - 1);
     const journal: JournalEntry[] = [];
     for (const [seq, e] of victims) {
       const rec: StoreRecord = { ...e.rec, seq: ++this.ownSeqFloor };
@@ -207,7 +241,7 @@ export abstract class MaintainedReplica extends Replica {
       journal.push({ op: 'put', record: rec });
       moved.set(seq, rec);
     }
-    log.resetTo(after, [...moved.values()].map((r) => r.seq));
+    log.resetTo(after, [...log.live.keys()]);
     this.loweredOrigins.add(this.nodeId);
     this.movedOrigins.add(this.nodeId);
     if (this.durableOwn !== undefined) this.durableOwn = Math.min(this.durableOwn, after);

@@ -76,6 +76,7 @@ export class Store extends MaintainedReplica {
     const log = this.log(this.nodeId);
     const seq = Math.max(log.watermark, this.ownSeqFloor) + 1;
     this.ownSeqFloor = seq;
+    this.ownIssued?.add(seq);
     log.note(seq);
     this.movedOrigins.add(this.nodeId);
     return { objectId, field, value, ts, origin: this.nodeId, seq };

@@ -111,7 +111,7 @@ export class AntiEntropy {
   /** Responder: answers a SYN with what the initiator lacks and what we hold. */
   onSyn(address: string, m: SynMessage, bootstrapping: () => boolean): void {
     const ctx = this.#ctx;
-    this.#ownSeq.observe(m.store);
+    this.#ownSeq.observe(m.from, m.store, ctx.now);
     ctx.staleAgainst(m.from, m.gc);
     const batch = this.#deltas(m.store, bootstrapping());
     const members = this.#memberBatch(m.members);
@@ -131,7 +131,7 @@ export class AntiEntropy {
   /** Initiator: applies the ACK, answers with ACK2, and continues while batches are cut. */
   onAck(address: string, m: AckMessage, now: number, bootstrapping: () => boolean): void {
     const ctx = this.#ctx;
-    this.#ownSeq.observe(m.store);
+    this.#ownSeq.observe(m.from, m.store, now);
     ctx.applyMembership(ctx.membership.applyGossip(m.members, now, m.from));
     ctx.merge(m.records, ctx.staleAgainst(m.from, m.gc) ? [] : m.covers);
     const batch = this.#deltas(m.store, bootstrapping());

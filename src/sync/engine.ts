@@ -102,7 +102,7 @@ export class Engine {
     this.#ctx = new SyncContext({ nodeId: this.nodeId, mesh: init.mesh, bootNonce: init.bootNonce, selfAddress, store: init.store, membership: this.membership, config, random: init.random });
     const seeds = init.seeds.filter((s) => s !== selfAddress);
     this.#handshake = new Handshake(this.#ctx, seeds, init.protocolVersions ?? [PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX]);
-    this.#ownSeq = new OwnSeq(this.#ctx);
+    this.#ownSeq = new OwnSeq(this.#ctx, (peer) => this.#antiEntropy.open(peer, this.#bootstrap.running));
     this.#antiEntropy = new AntiEntropy(this.#ctx, this.#ownSeq, now);
     this.#pusher = new Pusher(this.#ctx);
     this.#ownSeq.onMoved((moved) => this.#pusher.renumbered(moved));
@@ -140,6 +140,7 @@ export class Engine {
       if (finished !== undefined) this.#afterBootstrap(finished);
       this.#server.tick(now);
       this.#collector.tick(now);
+      this.#ownSeq.tick(now);
       if (this.#antiEntropy.due(now)) this.#syncRound(now);
       this.#pusher.flush();
     });
@@ -154,6 +155,7 @@ export class Engine {
       this.#handshake.wakeAt(),
       this.#bootstrap.wakeAt(),
       this.#collector.wakeAt(),
+      this.#ownSeq.wakeAt(),
       this.#pusher.ready ? this.#lastNow : Number.POSITIVE_INFINITY,
     );
   }
@@ -354,7 +356,7 @@ export class Engine {
       case MessageType.SNAPSHOT_REQ:
         return this.#server.onReq(address, m, now);
       case MessageType.SNAPSHOT_CHUNK:
-        this.#ownSeq.observe(m.start);
+        this.#ownSeq.observe(m.from, m.start, now);
         return this.#bootstrap.onChunk(address, m, now);
       case MessageType.SNAPSHOT_END: {
         const server = this.#bootstrap.onEnd(address, m);
