@@ -77,15 +77,17 @@ function describe(r: StoreRecord): string {
  * Records a replica still holds although it has seen (within its watermark of the origin) a
  * record that beats them in their register or their object's register: applying that record
  * should have dropped them, and the watermark says it was applied. Tombstone collection cannot
- * explain it (a held record superseded by a tombstone went when the tombstone came), except for
- * a tombstone beaten by a tombstone: a replica verifying itself keeps its unseen deletions
- * (decision 0006), and an older deletion under a collected newer one changes no visible state.
+ * explain it (a held record superseded by a tombstone went when the tombstone came). A held
+ * tombstone is exempt: a replica verifying itself keeps its deletions the mesh never saw
+ * (decision 0006) even where newer writes, since deleted and collected, beat them; a deletion
+ * shows nothing, so it cannot make replicas differ in what they show (convergence checks that).
  */
 function staleHeld(store: Store, oracle: Oracle): string[] {
   const out: string[] = [];
   for (const h of store.records()) {
+    if (h.value === TOMBSTONE) continue;
     const rivals = h.field === OBJECT_FIELD ? oracle.recordsOf(h.objectId, OBJECT_FIELD) : [...oracle.recordsOf(h.objectId, h.field), ...oracle.recordsOf(h.objectId, OBJECT_FIELD)];
-    const newer = rivals.find((r) => compareRecords(r, h) > 0 && store.watermark(r.origin) >= r.seq && !oracle.wasDropped(r) && !(h.value === TOMBSTONE && r.value === TOMBSTONE));
+    const newer = rivals.find((r) => compareRecords(r, h) > 0 && store.watermark(r.origin) >= r.seq && !oracle.wasDropped(r));
     if (newer !== undefined) out.push(`holds ${describe(h)} although its watermark passes ${describe(newer)}, which beats it`);
   }
   return out;
