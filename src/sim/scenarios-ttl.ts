@@ -105,9 +105,12 @@ export const TTL_SCENARIOS: readonly Scenario[] = [
         f.write(c, { kind: 'put', id: 'relayed', fields: { by: 'c' } });
       });
       // In a large mesh the push may miss B (a random fanout): C stays up until B holds its writes.
+      // If B never does within RELAY_WAIT_MS, C is not stopped (stopping the only holder of an
+      // acknowledged write for good loses it whatever the protocol does): it rejoins the others.
       const stopC = (t: number): void => {
-        if (t < f.faultStartMs + RELAY_WAIT_MS && !f.caughtUp(b, c)) return void f.at(t + 250, () => stopC(t + 250));
-        f.crash(c);
+        const relayed = f.caughtUp(b, c);
+        if (t < f.faultStartMs + RELAY_WAIT_MS && !relayed) return void f.at(t + 250, () => stopC(t + 250));
+        if (relayed) f.crash(c);
         f.split([[b], range(0, b)]);
       };
       f.at(f.faultStartMs + 1000, () => stopC(f.faultStartMs + 1000));
