@@ -12,6 +12,7 @@ import type { NodeId } from '../core/ids.ts';
 import type { Json } from '../core/json.ts';
 import type { MemberRecord } from '../membership/member.ts';
 import { GroupCommitter } from '../storage/group-commit.ts';
+import { journalBatch } from '../storage/journal-batch.ts';
 import { DataDir } from '../storage/data-dir.ts';
 import { SqliteStorage } from '../storage/sqlite-storage.ts';
 import type { StorageBatch } from '../storage/storage-adapter.ts';
@@ -289,11 +290,7 @@ export class ChorusNode implements NodeApi {
 
   /** Mirrors a store journal into storage; pushes of committed writes follow the commit. */
   private persist(journal: readonly JournalEntry[]): void {
-    const lowered = this.store.takeLoweredWatermarks();
-    const collected = this.store.takeCollectedChange();
-    const batch: StorageBatch = { journal, watermarks: this.store.takeMovedWatermarks(), meta: collected === undefined ? { lastActiveMs: Date.now() } : { lastActiveMs: Date.now(), gc: collected } };
-    if (lowered !== undefined) batch.setWatermarks = lowered;
-    const commit = this.committer.submit(batch);
+    const commit = this.committer.submit(journalBatch(this.store, journal, Date.now()));
     const ownSeq = this.store.lastOwnSeq();
     this.lastCommit = commit;
     commit.then(

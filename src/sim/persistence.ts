@@ -1,5 +1,6 @@
 import type { Random } from '../core/random.ts';
 import type { MemberRecord } from '../membership/member.ts';
+import { journalBatch } from '../storage/journal-batch.ts';
 import type { StorageBatch } from '../storage/storage-adapter.ts';
 import type { JournalEntry, Store, StoreRecord } from '../store/index.ts';
 import type { Outbound } from '../sync/engine.ts';
@@ -41,12 +42,7 @@ export class Persistence {
   /** The journal sink of `node`'s current life. */
   persist(node: SimNode, store: Store, journal: readonly JournalEntry[]): void {
     this.changed.add(node);
-    const lowered = store.takeLoweredWatermarks();
-    const collected = store.takeCollectedChange();
-    const meta = collected === undefined ? { lastActiveMs: node.clock.wall.now() } : { lastActiveMs: node.clock.wall.now(), gc: collected };
-    const batch: StorageBatch = { journal, watermarks: store.takeMovedWatermarks(), meta };
-    if (lowered !== undefined) batch.setWatermarks = lowered;
-    this.writeBatch = this.submit(node, batch, store.lastOwnSeq());
+    this.writeBatch = this.submit(node, journalBatch(store, journal, node.clock.wall.now()), store.lastOwnSeq());
   }
 
   /** Stores a member record change, as the runtime does on every member event. */
